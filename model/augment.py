@@ -1,0 +1,49 @@
+"""Batched face augmentation on tensors: one affine warp and one erase per image, all in a few ops."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def random_affine(faces: torch.Tensor, max_degrees: float, max_scale: float, max_shift: float) -> torch.Tensor:
+    """Mirror half the faces and warp each by a random small rotation, scale and shift."""
+    batch = faces.shape[0]
+    device = faces.device
+    angle = (torch.rand(batch, device=device) * 2 - 1) * math.radians(max_degrees)
+    scale = 1 + (torch.rand(batch, device=device) * 2 - 1) * max_scale
+    shift = (torch.rand(batch, 2, device=device) * 2 - 1) * max_shift * 2  # grid units span [-1, 1]
+    mirror = torch.where(torch.rand(batch, device=device) < 0.5, -1.0, 1.0)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack(
+        [torch.stack([cos * mirror, -sin, shift[:, 0]], dim=1), torch.stack([sin * mirror, cos, shift[:, 1]], dim=1)],
+        dim=1,
+    )
+    grid = F.affine_grid(theta, list(faces.shape), align_corners=False)
+    return F.grid_sample(faces, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def random_erase(faces: torch.Tensor, probability: float, max_area: float) -> torch.Tensor:
+    """Fill one random rectangle per chosen face with noise, so no single facial part is relied on."""
+    batch, _, height, width = faces.shape
+    device = faces.device
+    area = torch.rand(batch, device=device) * (max_area - 0.02) + 0.02
+    aspect = torch.exp((torch.rand(batch, device=device) * 2 - 1) * math.log(3))
+    box_h = (torch.sqrt(area * aspect) * height).clamp(4, height)
+    box_w = (torch.sqrt(area / aspect) * width).clamp(4, width)
+    top = torch.rand(batch, device=device) * (height - box_h)
+    left = torch.rand(batch, device=device) * (width - box_w)
+    rows = torch.arange(height, device=device).view(1, height, 1)
+    cols = torch.arange(width, device=device).view(1, 1, width)
+    inside = (
+        (rows >= top.view(-1, 1, 1))
+        & (rows < (top + box_h).view(-1, 1, 1))
+        & (cols >= left.view(-1, 1, 1))
+        & (cols < (left + box_w).view(-1, 1, 1))
+    )
+    chosen = (torch.rand(batch, device=device) < probability).view(-1, 1, 1)
+    mask = (inside & chosen).unsqueeze(1)
+    noise = torch.rand_like(faces) * 255
+    return torch.where(mask, noise, faces)
