@@ -9,11 +9,19 @@ import uvicorn
 
 from service.config import Settings
 from service.main import create_app
+from service.observability import logging_config
 
 
 def serve(arguments: argparse.Namespace) -> int:
     settings = Settings(host=arguments.host, port=arguments.port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_config=logging_config(settings.log_format, settings.log_level),
+        access_log=False,  # the app writes its own access line, with route and latency
+    )
     return 0
 
 

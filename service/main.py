@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.api.routes import health
+from service.api.middleware import install_middleware
+from service.api.routes import health, metrics
 from service.config import Settings
 
 
@@ -21,4 +22,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="moodfeed", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings or Settings()
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    install_middleware(app, app.state.settings)
     return app

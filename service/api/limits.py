@@ -1,0 +1,123 @@
+"""Load limits at the ASGI edge: a token bucket per client for HTTP, and a cap on open WebSocket streams.
+
+Both are plain ASGI middleware rather than route dependencies, so a refused request costs no routing,
+body parsing or decoding, and the routes stay unaware of them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from service.observability import RATE_LIMITED, STREAMS_OPEN, STREAMS_REFUSED
+
+# Probes and scrapes come from the cluster, often from one address; they must never be limited.
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+# RFC 6455: "Try Again Later", the server is overloaded.
+CLOSE_TRY_AGAIN_LATER = 1013
+
+
+class TokenBuckets:
+    """Per-client token buckets: `burst` requests at once, then `rate_per_s` sustained.
+
+    At most `max_clients` buckets are kept, least recently used evicted first; an evicted client comes
+    back with a full bucket, which is what an idle client would have anyway.
+    """
+
+    def __init__(
+        self,
+        rate_per_s: float,
+        burst: int,
+        max_clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate_per_s = rate_per_s
+        self.burst = burst
+        self.max_clients = max_clients
+        self._clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, at)
+
+    def take(self, client: str) -> float:
+        """Take a token for `client`: 0.0 if it had one, else the seconds until it will."""
+        now = self._clock()
+        tokens, updated = self._buckets.pop(client, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - updated) * self.rate_per_s)
+        wait_s = 0.0
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            wait_s = (1.0 - tokens) / self.rate_per_s
+        self._buckets[client] = (tokens, now)
+        if len(self._buckets) > self.max_clients:
+            self._buckets.popitem(last=False)
+        return wait_s
+
+
+class RateLimit:
+    """Answer 429 with Retry-After to an HTTP client that has spent its tokens."""
+
+    def __init__(self, app: ASGIApp, rate_per_s: float, burst: int) -> None:
+        self.app = app
+        self.buckets = TokenBuckets(rate_per_s, burst)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        wait_s = self.buckets.take(client)
+        if wait_s == 0.0:
+            await self.app(scope, receive, send)
+            return
+        RATE_LIMITED.inc()
+        retry_after_s = max(1, math.ceil(wait_s))
+        detail = (
+            f"rate limit exceeded: {self.buckets.rate_per_s:g} requests/s per client "
+            f"(bursts of {self.buckets.burst}); retry after {retry_after_s} s"
+        )
+        body = json.dumps({"detail": detail}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", str(retry_after_s).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class StreamSlots:
+    """Hold at most `max_streams` WebSocket connections; close the next one with 1013 and a reason.
+
+    The refused socket is accepted first, because a close before accept reaches the client as a bare
+    HTTP 403 with no code or reason.
+    """
+
+    def __init__(self, app: ASGIApp, max_streams: int) -> None:
+        self.app = app
+        self.max_streams = max_streams
+        self.open_streams = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        if self.open_streams >= self.max_streams:
+            STREAMS_REFUSED.inc()
+            await receive()  # the client's websocket.connect
+            await send({"type": "websocket.accept"})
+            reason = f"server busy: all {self.max_streams} stream slots are in use, try again later"
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER, "reason": reason})
+            return
+        self.open_streams += 1
+        STREAMS_OPEN.inc()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.open_streams -= 1
+            STREAMS_OPEN.dec()

@@ -1,0 +1,46 @@
+"""Structured logs: one JSON object per line, an access line per request, never image data."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.config import Settings
+from service.main import create_app
+from service.observability import JsonFormatter
+
+
+def test_each_request_writes_one_json_access_line_with_route_status_and_latency(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = TestClient(create_app(Settings()), client=("203.0.113.7", 50_000))
+    with caplog.at_level(logging.INFO, logger="service.access"):
+        client.get("/healthz")
+    (record,) = [record for record in caplog.records if record.name == "service.access"]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["level"] == "info"
+    assert line["message"].startswith("GET /healthz 200 ")
+    assert (line["route"], line["status"], line["client"]) == ("/healthz", 200, "203.0.113.7")
+    assert line["duration_ms"] >= 0
+
+
+def test_bytes_in_a_log_record_are_replaced_by_their_length() -> None:
+    jpeg_start = b"\xff\xd8\xff\xe0\x00\x10JFIF"
+    record = logging.LogRecord("service", logging.WARNING, __file__, 1, "bad frame", None, None)
+    record.frame = jpeg_start
+    line = JsonFormatter().format(record)
+    assert json.loads(line)["frame"] == "<10 bytes>"
+    assert "JFIF" not in line
+
+
+def test_an_exception_is_logged_as_text_inside_the_json_line() -> None:
+    try:
+        raise ValueError("no faces")
+    except ValueError:
+        record = logging.LogRecord("service", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+    line = json.loads(JsonFormatter().format(record))
+    assert "ValueError: no faces" in line["exception"]

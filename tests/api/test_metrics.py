@@ -1,0 +1,42 @@
+"""GET /metrics: Prometheus text with moodfeed's own series and the process's memory."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
+
+from service.config import Settings
+from service.main import create_app
+
+
+def request_count(route: str, status: str) -> float:
+    labels = {"method": "GET", "route": route, "status": status}
+    return REGISTRY.get_sample_value("moodfeed_http_request_duration_seconds_count", labels) or 0.0
+
+
+def test_metrics_is_prometheus_text_with_moodfeed_series_and_process_memory() -> None:
+    response = TestClient(create_app(Settings())).get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    names = {family.name for family in text_string_to_metric_families(response.text)}
+    assert {
+        "moodfeed_http_request_duration_seconds",
+        "moodfeed_inference_duration_seconds",
+        "moodfeed_detection_duration_seconds",
+        "moodfeed_faces_per_frame",
+        "moodfeed_stream_frames_dropped",
+        "moodfeed_streams_open",
+        "moodfeed_feed_fetches",
+        "process_resident_memory_bytes",
+    } <= names
+
+
+def test_request_latency_is_counted_by_route_template_not_raw_path() -> None:
+    client = TestClient(create_app(Settings()))
+    before = request_count("/healthz", "200"), request_count("unmatched", "404")
+    client.get("/healthz")
+    client.get("/no-such-page-4711")
+    assert request_count("/healthz", "200") == before[0] + 1
+    assert request_count("unmatched", "404") == before[1] + 1
+    assert "no-such-page-4711" not in client.get("/metrics").text
