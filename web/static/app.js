@@ -1,0 +1,239 @@
+// The page: wires the camera (or a photo) to the overlay, the mood display and the feed.
+
+import { Camera, cameraUnavailableReason, describeCameraError } from "./camera.js";
+import { FrameStream, streamUrl } from "./connection.js";
+import { Feed } from "./feed.js";
+import { MoodBars, MoodTimeline } from "./mood.js";
+import { Overlay } from "./overlay.js";
+import { percent } from "./draw.js";
+import { photoMood, predictPhoto } from "./photo.js";
+
+const FEED_REFRESH_MS = 15_000;
+const FEED_MIN_GAP_MS = 3_000; // a mood flickering between two emotions must not hammer /feed
+const POLICY_WORDS = { uplift: "to lift", match: "that match" };
+
+const byId = (id) => document.getElementById(id);
+const ui = {
+  main: document.querySelector("main"),
+  connection: byId("connection"),
+  stage: byId("stage"),
+  video: byId("video"),
+  photo: byId("photo"),
+  hint: byId("stage-hint"),
+  notice: byId("notice"),
+  cameraToggle: byId("camera-toggle"),
+  upload: byId("upload"),
+  frameRate: byId("frame-rate"),
+  measuredRate: byId("measured-rate"),
+  faces: byId("faces"),
+  moodSummary: byId("mood-summary"),
+  moodPicker: byId("mood-picker"),
+  feedMood: byId("feed-mood"),
+};
+
+const emotions = ui.main.dataset.emotions.split(" ");
+const overlay = new Overlay(byId("overlay"));
+const bars = new MoodBars(byId("mood-bars"), emotions);
+const timeline = new MoodTimeline(byId("timeline"), emotions);
+const feed = new Feed(byId("feed"), byId("feed-status"));
+const camera = new Camera(ui.video);
+const stream = new FrameStream({
+  url: streamUrl(),
+  capture: () => camera.capture(),
+  onAnswer: showStreamAnswer,
+  onState: showConnection,
+  onError: (message) => showNotice(`The server could not read a frame: ${message}`),
+});
+
+let mood = null; // the latest mood read from the camera or a photo
+let feedEmotion; // the dominant emotion the feed was last loaded for
+let lastFeedLoadAt = -Infinity;
+let feedTimer = 0;
+let answerTimes = [];
+let photoUrl = null;
+
+// ---- messages and status -------------------------------------------------------------------------
+
+function showNotice(message) {
+  ui.notice.textContent = message ?? "";
+  ui.notice.hidden = !message;
+}
+
+const CONNECTION_WORDS = {
+  idle: () => "Camera off",
+  starting: () => "Starting the camera…",
+  connecting: () => "Connecting to the server…",
+  live: () => "Live: reading your mood",
+  reconnecting: ({ delayMs, reason }) =>
+    `Connection lost${reason ? ` (${reason})` : ""}. Reconnecting in ${Math.ceil(delayMs / 1000)} s…`,
+  photo: () => "Showing your photo",
+};
+
+function showConnection(status) {
+  ui.connection.dataset.state = status.state;
+  ui.connection.textContent = CONNECTION_WORDS[status.state](status);
+  if (status.state !== "live") ui.measuredRate.textContent = "";
+}
+
+function showMeasuredRate() {
+  const now = performance.now();
+  answerTimes = answerTimes.filter((time) => time > now - 2000);
+  answerTimes.push(now);
+  const perSecond = (answerTimes.length - 1) / ((now - answerTimes[0]) / 1000 || 1);
+  ui.measuredRate.textContent = answerTimes.length > 2 ? `${perSecond.toFixed(1)} frames/s answered` : "";
+}
+
+// ---- faces and mood ------------------------------------------------------------------------------
+
+function listFaces(faces) {
+  const lines = faces.map(
+    (face, index) =>
+      `Face ${index + 1}: ${face.emotion}, ${percent(face.confidence)}` +
+      (face.track_id === undefined ? "" : ` (track ${face.track_id})`),
+  );
+  if (!lines.length) lines.push("No face in view.");
+  if (lines.join("\n") === [...ui.faces.children].map((item) => item.textContent).join("\n")) return;
+  ui.faces.replaceChildren(
+    ...lines.map((line) => {
+      const item = document.createElement("li");
+      item.textContent = line;
+      return item;
+    }),
+  );
+}
+
+function showMood(newMood) {
+  mood = newMood;
+  bars.show(mood);
+  timeline.add(mood.scores);
+  const summary = `: ${mood.emotion}`;
+  if (ui.moodSummary.textContent !== summary) ui.moodSummary.textContent = summary;
+  followMood();
+}
+
+function showStreamAnswer(answer, frameSize) {
+  showNotice(null);
+  overlay.show(answer.faces, frameSize, { mirrored: true });
+  listFaces(answer.faces);
+  if (answer.mood) showMood(answer.mood);
+  showMeasuredRate();
+}
+
+function showOnStage(media, size) {
+  for (const candidate of [ui.video, ui.photo]) candidate.hidden = candidate !== media;
+  ui.hint.hidden = Boolean(media);
+  if (size) ui.stage.style.aspectRatio = `${size.width} / ${size.height}`;
+}
+
+// ---- the feed ------------------------------------------------------------------------------------
+
+function chosenPolicy() {
+  return document.querySelector('input[name="policy"]:checked').value;
+}
+
+/** The emotion the feed should follow: the one picked by hand, else the one read from the face. */
+function wantedEmotion() {
+  return ui.moodPicker.value || mood?.emotion || null;
+}
+
+async function refreshFeed() {
+  clearTimeout(feedTimer);
+  feedTimer = setTimeout(refreshFeed, FEED_REFRESH_MS);
+  lastFeedLoadAt = performance.now();
+  feedEmotion = wantedEmotion();
+  const policy = chosenPolicy();
+  const picked = ui.moodPicker.value;
+  describeFeed(policy, picked || mood?.emotion, Boolean(picked));
+  await feed.load(picked ? { policy, emotion: picked } : { policy, scores: mood?.scores });
+}
+
+function describeFeed(policy, emotion, picked) {
+  ui.feedMood.textContent = emotion
+    ? `Stories ${POLICY_WORDS[policy]} a ${emotion} mood${picked ? " (picked by hand)" : ""}.`
+    : "No mood yet: the top recent stories.";
+}
+
+/** Reload the feed when the dominant emotion changes, at most once per FEED_MIN_GAP_MS. */
+function followMood() {
+  if (wantedEmotion() === feedEmotion) return;
+  clearTimeout(feedTimer);
+  feedTimer = setTimeout(refreshFeed, Math.max(0, lastFeedLoadAt + FEED_MIN_GAP_MS - performance.now()));
+}
+
+// ---- camera and photo ----------------------------------------------------------------------------
+
+async function startCamera() {
+  showNotice(null);
+  ui.cameraToggle.disabled = true;
+  showConnection({ state: "starting" });
+  try {
+    await camera.start();
+  } catch (error) {
+    showNotice(describeCameraError(error));
+    showConnection({ state: "idle" });
+    return;
+  } finally {
+    ui.cameraToggle.disabled = false;
+  }
+  showOnStage(ui.video, { width: ui.video.videoWidth, height: ui.video.videoHeight });
+  overlay.clear();
+  ui.cameraToggle.textContent = "Stop camera";
+  ui.cameraToggle.setAttribute("aria-pressed", "true");
+  stream.start();
+}
+
+function stopCamera() {
+  stream.stop();
+  camera.stop();
+  overlay.clear();
+  showOnStage(null);
+  ui.cameraToggle.textContent = "Start camera";
+  ui.cameraToggle.setAttribute("aria-pressed", "false");
+}
+
+async function usePhoto(file) {
+  if (camera.running) stopCamera();
+  showNotice(null);
+  showConnection({ state: "photo" });
+  let prediction;
+  try {
+    prediction = await predictPhoto(file);
+  } catch (error) {
+    showNotice(`That photo could not be read: ${error.message}`);
+    return;
+  }
+  if (photoUrl) URL.revokeObjectURL(photoUrl);
+  photoUrl = URL.createObjectURL(file);
+  ui.photo.src = photoUrl;
+  await ui.photo.decode().catch(() => {});
+  showOnStage(ui.photo, prediction.image);
+  overlay.show(prediction.faces, prediction.image, { mirrored: false });
+  listFaces(prediction.faces);
+  const found = photoMood(prediction);
+  if (found) showMood(found);
+  else showNotice("No face was found in that photo. Try one where a face is clearly visible and well lit.");
+}
+
+// ---- wiring --------------------------------------------------------------------------------------
+
+ui.cameraToggle.addEventListener("click", () => (camera.running ? stopCamera() : startCamera()));
+ui.upload.addEventListener("change", () => {
+  const [file] = ui.upload.files;
+  if (file) usePhoto(file).finally(() => (ui.upload.value = ""));
+});
+ui.frameRate.addEventListener("change", () => stream.setRate(Number(ui.frameRate.value)));
+ui.moodPicker.addEventListener("change", refreshFeed);
+for (const radio of document.querySelectorAll('input[name="policy"]')) {
+  radio.addEventListener("change", refreshFeed);
+}
+ui.video.addEventListener("resize", () => {
+  if (camera.running) showOnStage(ui.video, { width: ui.video.videoWidth, height: ui.video.videoHeight });
+});
+
+stream.setRate(Number(ui.frameRate.value));
+const unavailable = cameraUnavailableReason();
+if (unavailable) {
+  ui.cameraToggle.disabled = true;
+  showNotice(unavailable);
+}
+refreshFeed();
