@@ -1,0 +1,249 @@
+"""Export a training checkpoint to the artefact the service runs: emotion.onnx and its card, emotion.json.
+
+    python -m model.export                                   # runs/vgg/last.pt -> model/emotion.onnx
+    python -m model.export --checkpoint runs/vgg50/last.pt --flip-average
+    python -m model.export --int8 --calibration 1000
+
+The contract: one float32 input [N, 1, 48, 48] of raw grey levels 0-255 (normalisation is inside the graph),
+one output [N, 7] of probabilities in the order of the card's `labels`. The card's metrics are measured by
+running the exported file itself on the data's test split (FER2013's PublicTest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from model.bench import parameter_count
+from model.data import EMOTIONS, FACE_SIDE, FaceSet, MalformedDataError, load_dataset
+from model.evaluate import onnx_probabilities, open_session, score
+from model.net import EmotionNet, ProbabilityModel
+from model.quantize import quantize_int8
+from model.train import config as train_config
+
+DEFAULT_CHECKPOINT = Path(train_config["out_dir"]) / "last.pt"
+DEFAULT_OUT = Path(__file__).with_name("emotion.onnx")
+INPUT_NAME, OUTPUT_NAME = "grey_levels", "probabilities"
+MAX_MODEL_BYTES = 5_000_000
+TRAINING_CODE = ("model/train.py", "model/net.py", "model/augment.py", "model/data.py")
+
+
+class CheckpointError(ValueError):
+    """A file that is not a checkpoint written by model.train."""
+
+
+def load_checkpoint(path: Path) -> tuple[EmotionNet, dict[str, Any]]:
+    """The trained net (in eval mode) and the checkpoint it came from."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+        settings = checkpoint["config"]
+        net = EmotionNet(tuple(settings["widths"]), dropout=settings["dropout"])
+        net.load_state_dict(checkpoint["model"])
+    except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, TypeError) as error:
+        raise CheckpointError(f"{path}: not a model.train checkpoint ({error})") from error
+    return net.eval(), checkpoint
+
+
+def export_onnx(model: torch.nn.Module, path: Path) -> None:
+    """Write `model` as one self-contained ONNX file with a dynamic batch dimension and batch norm folded."""
+    example = torch.zeros(2, 1, FACE_SIDE, FACE_SIDE)
+    torch.onnx.export(
+        model.eval(),
+        (example,),
+        str(path),
+        dynamo=True,
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        dynamic_shapes=({0: torch.export.Dim("batch")},),  # by position: forward's argument name may vary
+        optimize=True,
+        external_data=False,
+        verbose=False,
+    )
+
+
+def training_commit(checkpoint_path: Path, facts: dict[str, Any]) -> dict[str, Any]:
+    """The commit that trained the checkpoint: as recorded, or the training code's last commit before it."""
+    if facts.get("git_commit"):
+        return {"commit": facts["git_commit"], "commit_source": "recorded in the checkpoint"}
+    written = datetime.datetime.fromtimestamp(checkpoint_path.stat().st_mtime, datetime.UTC).isoformat()
+    found = subprocess.run(
+        ["git", "log", "-1", "--format=%H", f"--before={written}", "--", *TRAINING_CODE],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,  # the pathspecs are relative to the repository root
+    )
+    commit = found.stdout.strip() or None
+    return {
+        "commit": commit,
+        "commit_source": "last commit of the training code before the checkpoint was written",
+    }
+
+
+def training_hardware(device: str, facts: dict[str, Any]) -> str:
+    """What trained the checkpoint; checkpoints that do not record it were trained on this host."""
+    if facts.get("hardware"):
+        return str(facts["hardware"])
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [
+        line.split(":", 1)[1].strip()
+        for line in cpuinfo.read_text().splitlines()
+        if line.startswith("model name")
+    ]
+    return f"{names[0] if names else 'CPU'}, {os.cpu_count()} cores (this host)"
+
+
+def calibration_faces(train: FaceSet, count: int, seed: int = 0) -> np.ndarray:
+    """`count` training faces drawn at random, for int8 activation ranges."""
+    chosen = np.random.default_rng(seed).choice(len(train), size=min(count, len(train)), replace=False)
+    return train.images[np.sort(chosen)]
+
+
+def measured_metrics(model_path: Path, test: FaceSet) -> dict[str, Any]:
+    report = score(onnx_probabilities(open_session(model_path), test.images), test.labels)
+    return {key: value for key, value in report.items() if key != "confusion_matrix"}
+
+
+def build_card(
+    checkpoint_path: Path,
+    checkpoint: dict[str, Any],
+    model_path: Path,
+    metrics: dict[str, Any],
+    flip_average: bool,
+    int8: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """emotion.json: the contract the service relies on, then how the model was made and how well it does."""
+    facts = checkpoint.get("facts", {})
+    return {
+        "labels": list(EMOTIONS),
+        "input_size": [FACE_SIDE, FACE_SIDE],
+        "input": {
+            "name": INPUT_NAME,
+            "dtype": "float32",
+            "shape": ["N", 1, FACE_SIDE, FACE_SIDE],
+            "range": [0, 255],
+        },
+        "output": {"name": OUTPUT_NAME, "dtype": "float32", "shape": ["N", len(EMOTIONS)], "sums_to": 1},
+        "flip_average": flip_average,
+        "int8": int8,
+        "bytes": model_path.stat().st_size,
+        "parameters": parameter_count(model_path),
+        "metrics": metrics,
+        "data_sha256": facts.get("data_sha256"),
+        **training_commit(checkpoint_path, facts),
+        "config": checkpoint["config"],
+        "training": {
+            "epochs": checkpoint["epoch"],
+            "planned_epochs": checkpoint["config"].get("epochs"),
+            "seconds": round(checkpoint["train_seconds"], 1),
+            "device": checkpoint.get("device"),
+            "hardware": training_hardware(str(checkpoint.get("device", "cpu")), facts),
+            "facts": facts,
+            "last_epoch_metrics": checkpoint.get("metrics"),
+        },
+        "exported_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def export(
+    checkpoint_path: Path,
+    out_path: Path,
+    data_path: Path | None = None,
+    flip_average: bool = False,
+    int8_calibration: int = 0,
+) -> dict[str, Any]:
+    """Export, optionally quantise, measure on the test split, and write the .onnx and its .json card.
+
+    `data_path` defaults to the data the checkpoint was trained on.
+    """
+    net, checkpoint = load_checkpoint(checkpoint_path)
+    data_path = data_path or Path(checkpoint["config"]["data"])
+    splits, _ = load_dataset(data_path)
+    if "test" not in splits:
+        raise MalformedDataError(f"{data_path}: no test split to measure the exported model on")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_path.parent) as scratch:
+        fp32_path = Path(scratch) / "fp32.onnx"
+        export_onnx(ProbabilityModel(net, flip_average), fp32_path)
+        model_path, int8 = fp32_path, None
+        if int8_calibration:
+            if "train" not in splits:
+                raise MalformedDataError(f"{data_path}: no training split to calibrate int8 on")
+            model_path = Path(scratch) / "int8.onnx"
+            quantize_int8(
+                fp32_path, model_path, calibration_faces(splits["train"], int8_calibration), INPUT_NAME
+            )
+        metrics = {"split": "test", "data": str(data_path), **measured_metrics(model_path, splits["test"])}
+        if int8_calibration:
+            fp32_accuracy = measured_metrics(fp32_path, splits["test"])["accuracy"]
+            int8 = {
+                "method": "onnxruntime static, QDQ, per-channel int8 weights, uint8 activations, MinMax",
+                "calibration_faces": min(int8_calibration, len(splits["train"])),
+                "fp32_accuracy": fp32_accuracy,
+                "accuracy_delta": metrics["accuracy"] - fp32_accuracy,
+            }
+        card = build_card(checkpoint_path, checkpoint, model_path, metrics, flip_average, int8)
+        model_path.replace(out_path)
+    out_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def main(arguments: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m model.export", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--checkpoint", type=Path, default=DEFAULT_CHECKPOINT, help="a last.pt from model.train"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="the .onnx to write (its card goes beside it)"
+    )
+    parser.add_argument(
+        "--data", type=Path, help="FER2013 to measure on (default: the checkpoint's training data)"
+    )
+    parser.add_argument(
+        "--flip-average", action="store_true", help="average with the mirrored face in the graph"
+    )
+    parser.add_argument("--int8", action="store_true", help="quantise to int8 (static, QDQ, per-channel)")
+    parser.add_argument("--calibration", type=int, default=1000, help="training faces to calibrate int8 on")
+    options = parser.parse_args(arguments)
+    if not options.checkpoint.is_file():
+        raise SystemExit(f"{options.checkpoint}: no such checkpoint (train one with python -m model.train)")
+    if options.out.suffix != ".onnx":
+        raise SystemExit(f"--out {options.out}: must end in .onnx")
+    if options.int8 and options.calibration < 1:
+        raise SystemExit("--calibration must be at least 1")
+    try:
+        card = export(
+            options.checkpoint,
+            options.out,
+            options.data,
+            options.flip_average,
+            options.calibration * options.int8,
+        )
+    except (FileNotFoundError, MalformedDataError, CheckpointError) as error:
+        raise SystemExit(str(error)) from error
+    metrics = card["metrics"]
+    print(
+        f"wrote {options.out} ({card['bytes'] / 1e6:.2f} MB, {card['parameters']:,} parameters) and its card;"
+        f" epoch {card['training']['epochs']}, test accuracy {metrics['accuracy']:.4f},"
+        f" macro-F1 {metrics['macro_f1']:.4f}"
+    )
+    if card["int8"]:
+        print(f"int8 changed test accuracy by {card['int8']['accuracy_delta'] * 100:+.2f} points")
+    if card["bytes"] > MAX_MODEL_BYTES:
+        print(f"warning: the model is over {MAX_MODEL_BYTES / 1e6:.0f} MB", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
