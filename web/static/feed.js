@@ -101,6 +101,13 @@ function updateStory(article, item) {
   article.classList.toggle("has-image", Boolean(imageUrl));
 }
 
+/** What the viewer should know about where these stories come from, if anything. */
+function feedNote(body) {
+  if (!body.items?.length) return "No stories yet: the news feeds are still being fetched.";
+  if (body.samples) return "These are sample stories bundled with moodfeed, shown until the news feeds are fetched.";
+  return "";
+}
+
 /** The query that asks /feed for a mood: a picked emotion, a probability vector, or nothing yet. */
 export function feedQuery({ policy, emotion, scores }) {
   const query = new URLSearchParams({ policy, limit: String(FEED_LIMIT) });
@@ -132,7 +139,7 @@ export class Feed {
     try {
       const body = await fetchJson(`/feed?${feedQuery(mood)}`, { signal: pending.signal });
       this.render(body.items ?? []);
-      setText(this.status, body.items?.length ? "" : "No stories yet: the feeds are still being fetched.");
+      setText(this.status, feedNote(body));
       return body;
     } catch (error) {
       if (error.name === "AbortError") return null;
