@@ -18,8 +18,14 @@ COPY model ./model
 COPY service ./service
 COPY web ./web
 # The serving dependencies only (no [train] extra); model/emotion.onnx and emotion.json are package data.
+# The page's templates and static files are not: they stay here, where MOODFEED_WEB_DIR points.
+# The check runs isolated (-I), so it sees the installed package, not the sources in this folder.
+ENV MOODFEED_WEB_DIR=/src/web \
+    MOODFEED_FEED_DB_PATH=/var/lib/moodfeed/feeds.db
 RUN pip install . \
-    && python -c "from service.config import Settings; assert Settings().model_path.is_file(), 'no model'"
+    && python -I -c "from service.config import Settings as S; s = S(); \
+assert s.model_path.is_file() and s.model_card_path.is_file(), 'no model'; \
+assert (s.web_dir / 'templates' / 'index.html').is_file(), 'no page'"
 
 # Numeric, so that Kubernetes' runAsNonRoot can verify it.
 USER 10001:10001
