@@ -178,7 +178,6 @@ async function startCamera() {
   showOnStage(ui.video, { width: ui.video.videoWidth, height: ui.video.videoHeight });
   overlay.clear();
   ui.cameraToggle.textContent = "Stop camera";
-  ui.cameraToggle.setAttribute("aria-pressed", "true");
   stream.start();
 }
 
@@ -188,7 +187,6 @@ function stopCamera() {
   overlay.clear();
   showOnStage(null);
   ui.cameraToggle.textContent = "Start camera";
-  ui.cameraToggle.setAttribute("aria-pressed", "false");
 }
 
 async function usePhoto(file) {

@@ -39,10 +39,10 @@ export class Overlay {
     const { width, height } = clearCanvas(this.canvas, this.context);
     if (!this.frameSize || !width || !height) return;
     const fit = containedRect(this.frameSize, width, height);
-    for (const face of this.faces) this.drawFace(face, fit);
+    for (const face of this.faces) this.drawFace(face, fit, width);
   }
 
-  drawFace(face, fit) {
+  drawFace(face, fit, canvasWidth) {
     const { context } = this;
     const { x, y, w, h } = face.box;
     const left = fit.left + (this.mirrored ? this.frameSize.width - x - w : x) * fit.scale;
@@ -56,12 +56,14 @@ export class Overlay {
     context.font = "600 15px system-ui, sans-serif";
     const labelWidth = context.measureText(label).width + 12;
     const labelHeight = 22;
-    // Above the box when there is room, inside its top edge when the face touches the top of the frame.
+    // Above the box when there is room, inside its top edge when the face touches the top of the frame,
+    // and pulled left when the face is at the right edge, so the label is always readable.
     const labelTop = top - labelHeight >= 0 ? top - labelHeight : top;
+    const labelLeft = Math.max(0, Math.min(left - 1.5, canvasWidth - labelWidth));
     context.fillStyle = colour;
-    context.fillRect(left - 1.5, labelTop, labelWidth, labelHeight);
+    context.fillRect(labelLeft, labelTop, labelWidth, labelHeight);
     context.fillStyle = "#000";
     context.textBaseline = "middle";
-    context.fillText(label, left + 4.5, labelTop + labelHeight / 2 + 1);
+    context.fillText(label, labelLeft + 6, labelTop + labelHeight / 2 + 1);
   }
 }
