@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -10,6 +11,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MODEL_DIR = Path(str(resources.files("model")))
+# The user's data directory (XDG), so the feed store survives restarts and is never inside a checkout.
+FEED_DB_PATH = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "moodfeed" / "feeds.db"
 
 # What the page needs and nothing more: its own scripts, styles and socket; story images from any https host.
 PAGE_CSP = (
@@ -30,6 +33,19 @@ class Settings(BaseSettings):
     # Vision
     model_path: Path = MODEL_DIR / "emotion.onnx"
     model_card_path: Path = MODEL_DIR / "emotion.json"
+
+    # News feed
+    feeds: str = ""  # comma-separated feed URLs, or an OPML/TOML file; empty = service/news/sources.toml
+    feed_db_path: Path = FEED_DB_PATH  # SQLite file for stories and per-feed fetch state
+    feed_refresh: bool = True  # fetch feeds in the background; false serves only what the store holds
+    feed_refresh_interval_s: float = Field(default=900.0, ge=1)  # each feed's refresh period
+    feed_refresh_jitter: float = Field(default=0.1, ge=0, le=0.5)  # ± this fraction of the interval
+    feed_timeout_s: float = Field(default=15.0, gt=0)  # a whole fetch, connect to last byte
+    feed_max_bytes: int = Field(default=5_000_000, ge=1024)  # a larger feed body is refused
+    feed_half_life_s: float = Field(default=6 * 3600.0, gt=0)  # a story's recency halves every this long
+    feed_max_per_source: int = Field(default=3, ge=1)  # a source's stories in a page before others' leftovers
+    feed_retention_s: float = Field(default=7 * 86400.0, gt=0)  # stories published earlier are pruned
+    feed_pool_size: int = Field(default=5000, ge=1)  # newest stories held in memory for ranking
 
     # Operations: logs, limits, browser security
     log_format: Literal["json", "text"] = "json"

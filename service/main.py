@@ -8,20 +8,27 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.api.middleware import install_middleware
-from service.api.routes import health, metrics
+from service.api.routes import feed, health, metrics
 from service.config import Settings
+from service.news.feed import NewsFeed
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open what the routes share (model, feed store) once, and close it on shutdown."""
-    yield
+    await app.state.news.start()
+    try:
+        yield
+    finally:
+        await app.state.news.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="moodfeed", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings or Settings()
+    app.state.news = NewsFeed.from_settings(app.state.settings)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(feed.router)
     install_middleware(app, app.state.settings)
     return app

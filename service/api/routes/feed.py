@@ -1,0 +1,139 @@
+"""The news feed ranked for a mood, and the state of each feed behind it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+
+from service.api.deps import NewsDep
+from service.news.feed import FeedPage
+from service.news.mood import EMOTIONS, Mood, MoodError
+from service.news.ranking import Policy, PolicyError
+
+router = APIRouter(tags=["feed"])
+
+
+class MoodOut(BaseModel):
+    emotion: str
+    confidence: float
+    scores: dict[str, float]
+    policy: str
+
+
+class StoryOut(BaseModel):
+    id: str
+    title: str
+    link: str
+    source: str
+    published: datetime
+    summary: str
+    categories: list[str]
+    image: str | None
+    valence: float
+    arousal: float
+    score: float
+    reason: str
+
+
+class FeedOut(BaseModel):
+    mood: MoodOut
+    samples: bool  # true while the stories are the bundled samples, not live news
+    items: list[StoryOut]
+
+    @classmethod
+    def of(cls, page: FeedPage) -> FeedOut:
+        mood = page.mood
+        return cls(
+            mood=MoodOut(
+                emotion=mood.emotion,
+                confidence=round(mood.confidence, 4),
+                scores={label: round(p, 4) for label, p in mood.scores.items()},
+                policy=page.policy.value,
+            ),
+            samples=page.samples,
+            items=[
+                StoryOut(
+                    id=item.story.id,
+                    title=item.story.title,
+                    link=item.story.link,
+                    source=item.story.source,
+                    published=item.story.published,
+                    summary=item.story.summary,
+                    categories=list(item.story.categories),
+                    image=item.story.image,
+                    valence=item.affect.valence,
+                    arousal=item.affect.arousal,
+                    score=item.score,
+                    reason=item.reason,
+                )
+                for item in page.items
+            ],
+        )
+
+
+class FeedStatusOut(BaseModel):
+    url: str
+    name: str | None
+    title: str | None
+    story_count: int
+    last_attempt: datetime | None
+    last_success: datetime | None
+    last_outcome: str | None  # ok, not_modified or error
+    last_error: str | None
+    consecutive_failures: int
+    next_attempt: datetime | None
+
+
+class FeedsStatusOut(BaseModel):
+    samples: bool
+    feeds: list[FeedStatusOut]
+
+
+@router.get("/feed", response_model=FeedOut)
+def get_feed(
+    news: NewsDep,
+    emotion: str | None = Query(None, description=f"one of {', '.join(EMOTIONS)}"),
+    scores: str | None = Query(
+        None, description="instead of emotion: label:probability pairs, e.g. sad:0.7,neutral:0.3"
+    ),
+    policy: str = Query(Policy.UPLIFT.value, description="uplift (help the mood) or match (mirror it)"),
+    limit: int = Query(20, ge=1, le=100),
+) -> FeedOut:
+    """Stories ranked for the viewer's mood; with neither emotion nor scores, for a neutral mood."""
+    try:
+        if emotion is not None and scores is not None:
+            raise MoodError("give emotion or scores, not both")
+        mood = Mood.parse(scores) if scores is not None else Mood.of(emotion or "neutral")
+        chosen_policy = Policy.parse(policy)
+    except (MoodError, PolicyError) as error:
+        raise HTTPException(status_code=422, detail=str(error)) from error
+    return FeedOut.of(news.page(mood, chosen_policy, limit))
+
+
+@router.get("/feeds/status", response_model=FeedsStatusOut)
+def feeds_status(news: NewsDep) -> FeedsStatusOut:
+    """Each configured feed: when it last succeeded, its last error, and how many stories it has stored."""
+    return FeedsStatusOut(
+        samples=news.pool.samples,
+        feeds=[
+            FeedStatusOut(
+                url=source.url,
+                name=source.name,
+                title=state.title,
+                story_count=state.story_count,
+                last_attempt=_time(state.last_attempt_at),
+                last_success=_time(state.last_success_at),
+                last_outcome=state.last_outcome,
+                last_error=state.last_error,
+                consecutive_failures=state.consecutive_failures,
+                next_attempt=_time(state.next_attempt_at or None),
+            )
+            for source, state in news.status()
+        ],
+    )
+
+
+def _time(unix_s: float | None) -> datetime | None:
+    return None if unix_s is None else datetime.fromtimestamp(unix_s, UTC)

@@ -1,0 +1,141 @@
+"""Fetch one feed's bytes over HTTP, politely and within hard limits, and say plainly how it went.
+
+A fetch never raises: a slow, huge, redirected-forever or failing feed comes back as an `error` result,
+so one bad feed cannot stall or break the others. The `outcome` values are the labels a metrics counter
+wants (`ok`, `not_modified`, `error`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+import httpx
+
+USER_AGENT = "moodfeed/0.1 (mood-aware news reader; conditional GET, one fetch per feed per interval)"
+_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+_MAX_REDIRECTS = 5
+_MAX_CONNECT_TIMEOUT_S = 5.0
+
+
+class FetchOutcome(StrEnum):
+    """How a fetch ended: new content, the server's 304 (our copy is current), or a failure."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What the server told us last time, sent back for a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """One fetch's outcome; `body` is only set for `ok`, `error` only for `error`."""
+
+    url: str
+    outcome: FetchOutcome
+    elapsed_s: float
+    body: bytes = b""
+    final_url: str | None = None
+    content_type: str | None = None
+    validators: Validators = Validators()
+    http_status: int | None = None
+    error: str | None = None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class Fetcher:
+    """An HTTP client for feeds: timeouts, a whole-fetch deadline, a body cap, redirects, conditional GET."""
+
+    def __init__(self, *, timeout_s: float, max_bytes: int):
+        self.timeout_s = timeout_s
+        self.max_bytes = max_bytes
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, _MAX_CONNECT_TIMEOUT_S)),
+            follow_redirects=True,
+            max_redirects=_MAX_REDIRECTS,
+            headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT},
+        )
+
+    async def fetch(self, url: str, validators: Validators = Validators()) -> FetchResult:
+        """GET the feed, sending back its validators; a 304 keeps our copy, anything wrong is an error."""
+        started = time.monotonic()
+        try:
+            # httpx's read timeout is per chunk; the deadline also stops a server that drips bytes slowly.
+            async with asyncio.timeout(self.timeout_s):
+                return await self._get(url, validators, started)
+        except (TimeoutError, httpx.TimeoutException):
+            return self._error(url, started, f"timed out after {self.timeout_s:g} s")
+        except httpx.TooManyRedirects:
+            return self._error(url, started, f"more than {_MAX_REDIRECTS} redirects")
+        except _TooLarge:
+            return self._error(url, started, f"body larger than {self.max_bytes} bytes")
+        except httpx.HTTPError as error:
+            return self._error(url, started, f"{type(error).__name__}: {error}".rstrip(": "))
+
+    async def _get(self, url: str, validators: Validators, started: float) -> FetchResult:
+        headers = {}
+        if validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        async with self._client.stream("GET", url, headers=headers) as response:
+            if response.status_code == 304:
+                renewed = Validators(
+                    response.headers.get("ETag") or validators.etag,
+                    response.headers.get("Last-Modified") or validators.last_modified,
+                )
+                return FetchResult(
+                    url,
+                    FetchOutcome.NOT_MODIFIED,
+                    time.monotonic() - started,
+                    validators=renewed,
+                    http_status=304,
+                )
+            if response.status_code != 200:
+                return self._error(url, started, f"HTTP {response.status_code}", response.status_code)
+            body = await self._read_capped(response)
+            return FetchResult(
+                url,
+                FetchOutcome.OK,
+                time.monotonic() - started,
+                body=body,
+                final_url=str(response.url),
+                content_type=response.headers.get("Content-Type"),
+                validators=Validators(response.headers.get("ETag"), response.headers.get("Last-Modified")),
+                http_status=200,
+            )
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise _TooLarge
+        # Counted after decompression, so a small gzip bomb is caught too.
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise _TooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _error(url: str, started: float, message: str, http_status: int | None = None) -> FetchResult:
+        return FetchResult(
+            url, FetchOutcome.ERROR, time.monotonic() - started, http_status=http_status, error=message
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

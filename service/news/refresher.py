@@ -1,0 +1,148 @@
+"""Keep the store fresh in the background: fetch the feeds that are due, a few at a time, never on a request.
+
+Each feed is scheduled on its own: after a success it is due again one interval later (with jitter, so
+many feeds and many replicas do not fetch in step); after a failure it backs off exponentially.
+Whoever wants to count fetch results (metrics, logs) registers a listener.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+
+from service.news.affect import Affect, AffectScorer
+from service.news.fetcher import Fetcher, FetchOutcome, FetchResult
+from service.news.parse import FeedParseError, parse_feed
+from service.news.sources import FeedSource
+from service.news.store import FeedState, Store
+from service.news.stories import Story
+
+log = logging.getLogger(__name__)
+
+FIRST_RETRY_S = 60.0
+MAX_RETRY_S = 6 * 3600.0
+MIN_SLEEP_S = 1.0
+
+FetchListener = Callable[[str, FetchOutcome], None]
+
+
+def retry_delay_s(consecutive_failures: int) -> float:
+    """Exponential backoff after failures: 1 min, 2 min, 4 min, ... at most 6 h."""
+    return min(FIRST_RETRY_S * 2 ** max(consecutive_failures - 1, 0), MAX_RETRY_S)
+
+
+class Refresher:
+    """Fetches due feeds, parses and scores their stories, stores them, and tells the feed to reload."""
+
+    def __init__(
+        self,
+        sources: Sequence[FeedSource],
+        store: Store,
+        fetcher: Fetcher,
+        scorer: AffectScorer,
+        *,
+        interval_s: float,
+        jitter: float,
+        retention_s: float,
+        on_new_stories: Callable[[], Awaitable[None]],
+        listeners: list[FetchListener] | None = None,
+        max_concurrent: int = 8,
+    ):
+        self.sources = list(sources)
+        self.store = store
+        self.fetcher = fetcher
+        self.scorer = scorer
+        self.interval_s = interval_s
+        self.jitter = jitter
+        self.retention_s = retention_s
+        self.on_new_stories = on_new_stories
+        self.listeners = listeners if listeners is not None else []
+        self._limit = asyncio.Semaphore(max_concurrent)
+        self._pass_lock = asyncio.Lock()
+
+    async def run_forever(self) -> None:
+        """Refresh due feeds, sleep until the next one is due, repeat; cancel the task to stop."""
+        while True:
+            await self.refresh_due()
+            await asyncio.sleep(await self._seconds_until_next_due())
+
+    async def refresh_due(self) -> None:
+        """One pass: fetch every feed that is due, concurrently, then prune stories past retention."""
+        async with self._pass_lock:
+            now = time.time()
+            states = await asyncio.to_thread(self.store.feed_states, (s.url for s in self.sources))
+            due = [source for source in self.sources if states[source.url].next_attempt_at <= now]
+            added = await asyncio.gather(*(self._refresh(source, states[source.url]) for source in due))
+            pruned = await asyncio.to_thread(self.store.prune, time.time() - self.retention_s)
+            if any(added) or pruned:
+                await self.on_new_stories()
+
+    async def _refresh(self, source: FeedSource, state: FeedState) -> int:
+        async with self._limit:
+            result = await self.fetcher.fetch(source.url, state.validators)
+        attempted_at = time.time()
+        title: str | None = None
+        scored: list[tuple[Story, Affect]] = []
+        error = None
+        if result.outcome is FetchOutcome.OK:
+            try:
+                title, scored = await asyncio.to_thread(self._read, source, result, attempted_at)
+            except FeedParseError as parse_error:
+                error = str(parse_error)
+            except Exception as unexpected:  # a parser bug on one feed must not stop the others
+                log.exception("feed could not be read", extra={"feed": source.url})
+                error = f"could not read the feed: {type(unexpected).__name__}"
+        outcome = FetchOutcome.ERROR if error else result.outcome
+        failures = state.consecutive_failures + 1 if outcome is FetchOutcome.ERROR else 0
+        delay_s = retry_delay_s(failures) if failures else self.interval_s
+        added = await asyncio.to_thread(
+            self.store.record_fetch,
+            result,
+            attempted_at=attempted_at,
+            next_attempt_at=attempted_at + delay_s * random.uniform(1 - self.jitter, 1 + self.jitter),
+            title=title,
+            stories=scored,
+            error=error,
+        )
+        log.info(
+            "feed fetched",
+            extra={
+                "feed": source.url,
+                "outcome": outcome.value,
+                "error": error or result.error,
+                "elapsed_s": round(result.elapsed_s, 3),
+                "new_stories": added,
+            },
+        )
+        for listener in self.listeners:
+            listener(source.url, outcome)
+        return added
+
+    def _read(
+        self, source: FeedSource, result: FetchResult, fetched_at_s: float
+    ) -> tuple[str | None, list[tuple[Story, Affect]]]:
+        """Parse and score a fetched body (CPU work, run in a worker thread); drops stories past retention."""
+        parsed = parse_feed(
+            result.body,
+            source,
+            fetched_at=datetime.fromtimestamp(fetched_at_s, UTC),
+            base_url=result.final_url,
+            content_type=result.content_type,
+        )
+        cutoff_s = fetched_at_s - self.retention_s
+        return parsed.title, [
+            (story, self.scorer.score(story.title, story.summary))
+            for story in parsed.stories
+            if story.published.timestamp() >= cutoff_s
+        ]
+
+    async def _seconds_until_next_due(self) -> float:
+        states = await asyncio.to_thread(self.store.feed_states, (s.url for s in self.sources))
+        next_due = min(
+            (state.next_attempt_at for state in states.values()), default=time.time() + self.interval_s
+        )
+        return min(max(next_due - time.time(), MIN_SLEEP_S), self.interval_s)

@@ -1,0 +1,240 @@
+"""Stories and per-feed fetch state in SQLite, so a restart serves at once and fetches stay conditional.
+
+One connection guarded by a lock: the refresher writes from worker threads while the status route
+reads. Times are stored as Unix seconds (UTC).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from service.news.affect import Affect
+from service.news.fetcher import FetchOutcome, FetchResult, Validators
+from service.news.stories import Story, normalised_link
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY,
+    title TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    last_attempt_at REAL,
+    last_success_at REAL,
+    last_outcome TEXT,
+    last_error TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS stories (
+    id TEXT PRIMARY KEY,
+    link_key TEXT NOT NULL UNIQUE,
+    feed_url TEXT NOT NULL,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    link TEXT NOT NULL,
+    published_at REAL NOT NULL,
+    summary TEXT NOT NULL,
+    categories TEXT NOT NULL,
+    image TEXT,
+    valence REAL NOT NULL,
+    arousal REAL NOT NULL,
+    novelty REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stories_by_feed_and_time ON stories (feed_url, published_at);
+CREATE INDEX IF NOT EXISTS stories_by_time ON stories (published_at);
+"""
+_STORY_COLUMNS = (
+    "id, feed_url, source, title, link, published_at, summary, categories, image, valence, arousal, novelty"
+)
+_PLACEHOLDERS = ",".join("?" * (1 + len(_STORY_COLUMNS.split(","))))  # link_key, then the story columns
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What we know of one feed: its validators, how its last fetches went, and when to try it next."""
+
+    url: str
+    title: str | None = None
+    validators: Validators = Validators()
+    last_attempt_at: float | None = None
+    last_success_at: float | None = None
+    last_outcome: str | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    next_attempt_at: float = 0.0
+    story_count: int = 0
+
+
+class Store:
+    """The SQLite file behind the feed: open it once, share it, close it on shutdown."""
+
+    def __init__(self, path: Path | str):
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def feed_states(self, urls: Iterable[str]) -> dict[str, FeedState]:
+        """Each URL's state; a feed never fetched gets a fresh state, due now."""
+        urls = list(urls)
+        with self._lock:
+            counts = dict(
+                self._db.execute("SELECT feed_url, count(*) FROM stories GROUP BY feed_url").fetchall()
+            )
+            rows = {
+                row[0]: row
+                for row in self._db.execute(
+                    "SELECT url, title, etag, last_modified, last_attempt_at, last_success_at, last_outcome,"
+                    " last_error, consecutive_failures, next_attempt_at FROM feeds"
+                )
+            }
+        states = {}
+        for url in urls:
+            row = rows.get(url)
+            if row is None:
+                states[url] = FeedState(url, story_count=counts.get(url, 0))
+                continue
+            states[url] = FeedState(
+                url,
+                row[1],
+                Validators(row[2], row[3]),
+                row[4],
+                row[5],
+                row[6],
+                row[7],
+                row[8],
+                row[9],
+                counts.get(url, 0),
+            )
+        return states
+
+    def record_fetch(
+        self,
+        result: FetchResult,
+        *,
+        attempted_at: float,
+        next_attempt_at: float,
+        title: str | None = None,
+        stories: Sequence[tuple[Story, Affect]] = (),
+        error: str | None = None,
+    ) -> int:
+        """Save a fetch's outcome and its new stories in one transaction; returns how many stories were new.
+
+        `error` overrides the fetch's own (a body that fetched fine but would not parse is still an error).
+        A story already stored under the same id or the same normalised link is kept as it was.
+        """
+        failed = result.outcome is FetchOutcome.ERROR or error is not None
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            before = self._db.total_changes
+            self._db.executemany(
+                f"INSERT OR IGNORE INTO stories (link_key, {_STORY_COLUMNS}) VALUES ({_PLACEHOLDERS})",
+                [(normalised_link(story.link), *_story_row(story, affect)) for story, affect in stories],
+            )
+            added = self._db.total_changes - before
+            self._db.execute(
+                """INSERT INTO feeds (url, title, etag, last_modified, last_attempt_at, last_success_at,
+                       last_outcome, last_error, consecutive_failures, next_attempt_at)
+                   VALUES (:url, :title, :etag, :last_modified, :at, :success_at, :outcome, :error,
+                           :failures, :next_at)
+                   ON CONFLICT (url) DO UPDATE SET
+                       title = coalesce(:title, title),
+                       etag = CASE WHEN :failed THEN etag ELSE :etag END,
+                       last_modified = CASE WHEN :failed THEN last_modified ELSE :last_modified END,
+                       last_attempt_at = :at,
+                       last_success_at = coalesce(:success_at, last_success_at),
+                       last_outcome = :outcome,
+                       last_error = :error,
+                       consecutive_failures = CASE WHEN :failed THEN consecutive_failures + 1 ELSE 0 END,
+                       next_attempt_at = :next_at""",
+                {
+                    "url": result.url,
+                    "title": title,
+                    "etag": None if failed else result.validators.etag,
+                    "last_modified": None if failed else result.validators.last_modified,
+                    "at": attempted_at,
+                    "success_at": None if failed else attempted_at,
+                    "outcome": FetchOutcome.ERROR.value if failed else result.outcome.value,
+                    "error": error or result.error,
+                    "failures": int(failed),
+                    "next_at": next_attempt_at,
+                    "failed": failed,
+                },
+            )
+        return added
+
+    def load(self, feed_urls: Iterable[str], limit: int) -> list[tuple[Story, Affect]]:
+        """The newest `limit` stories of these feeds, newest first."""
+        urls = list(feed_urls)
+        placeholders = ",".join("?" * len(urls))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_STORY_COLUMNS} FROM stories WHERE feed_url IN ({placeholders})"
+                " ORDER BY published_at DESC LIMIT ?",
+                [*urls, limit],
+            ).fetchall()
+        return [_from_row(row) for row in rows]
+
+    def prune(self, older_than_s: float) -> int:
+        """Delete stories published before the cutoff; returns how many went."""
+        with self._lock, self._db:
+            return self._db.execute("DELETE FROM stories WHERE published_at < ?", (older_than_s,)).rowcount
+
+
+def _story_row(story: Story, affect: Affect) -> tuple[object, ...]:
+    return (
+        story.id,
+        story.feed_url,
+        story.source,
+        story.title,
+        story.link,
+        story.published.timestamp(),
+        story.summary,
+        json.dumps(story.categories),
+        story.image,
+        affect.valence,
+        affect.arousal,
+        affect.novelty,
+    )
+
+
+def _from_row(row: Sequence[object]) -> tuple[Story, Affect]:
+    (
+        story_id,
+        feed_url,
+        source,
+        title,
+        link,
+        published_at,
+        summary,
+        categories,
+        image,
+        valence,
+        arousal,
+        novelty,
+    ) = row
+    story = Story(
+        id=str(story_id),
+        feed_url=str(feed_url),
+        source=str(source),
+        title=str(title),
+        link=str(link),
+        published=datetime.fromtimestamp(float(published_at), UTC),  # type: ignore[arg-type]
+        summary=str(summary),
+        categories=tuple(json.loads(str(categories))),
+        image=None if image is None else str(image),
+    )
+    return story, Affect(float(valence), float(arousal), float(novelty))  # type: ignore[arg-type]

@@ -1,0 +1,100 @@
+"""Fetching feeds from a real loopback server: limits, conditional GET, and failures that stay contained."""
+
+from __future__ import annotations
+
+import asyncio
+
+from service.news.fetcher import USER_AGENT, Fetcher, FetchOutcome, FetchResult, Validators
+from tests.news.feed_server import FeedServer, Reply
+
+NO_VALIDATORS = Validators()
+
+
+def fetch(
+    url: str, validators: Validators = NO_VALIDATORS, *, timeout_s: float = 5.0, max_bytes: int = 1_000_000
+) -> FetchResult:
+    async def run() -> FetchResult:
+        fetcher = Fetcher(timeout_s=timeout_s, max_bytes=max_bytes)
+        try:
+            return await fetcher.fetch(url, validators)
+        finally:
+            await fetcher.aclose()
+
+    return asyncio.run(run())
+
+
+def test_fetch_returns_the_body_and_its_validators_and_sends_a_polite_user_agent(
+    feed_server: FeedServer,
+) -> None:
+    reply = Reply.fixture("good.rss.xml", etag='"v1"')
+    result = fetch(feed_server.serve("/feed", reply))
+    assert result.outcome is FetchOutcome.OK
+    assert result.body == reply.body
+    assert result.validators.etag == '"v1"'
+    assert result.content_type == "application/rss+xml"
+    assert reply.headers_seen[0]["User-Agent"] == USER_AGENT
+
+
+def test_fetch_sends_the_etag_back_and_a_304_is_not_modified(feed_server: FeedServer) -> None:
+    reply = Reply.fixture("good.rss.xml", etag='"v1"')
+    url = feed_server.serve("/feed", reply)
+    result = fetch(url, Validators(etag='"v1"', last_modified="Tue, 04 Jun 2024 08:00:00 GMT"))
+    assert result.outcome is FetchOutcome.NOT_MODIFIED
+    assert result.body == b""
+    assert result.validators.etag == '"v1"'
+    assert reply.headers_seen[0]["If-None-Match"] == '"v1"'
+    assert reply.headers_seen[0]["If-Modified-Since"] == "Tue, 04 Jun 2024 08:00:00 GMT"
+
+
+def test_fetch_of_a_server_error_is_an_error_with_its_status(feed_server: FeedServer) -> None:
+    result = fetch(feed_server.serve("/broken", Reply(b"oops", status=500)))
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.http_status == 500
+    assert result.error == "HTTP 500"
+
+
+def test_fetch_gives_up_on_a_server_that_does_not_answer_in_time(feed_server: FeedServer) -> None:
+    result = fetch(feed_server.serve("/slow", Reply.fixture("good.rss.xml", delay_s=3.0)), timeout_s=0.3)
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.error == "timed out after 0.3 s"
+
+
+def test_fetch_gives_up_on_a_server_that_trickles_the_body_past_the_deadline(feed_server: FeedServer) -> None:
+    # Each piece arrives well within a read timeout; only the whole-fetch deadline can stop this.
+    reply = Reply.fixture("good.rss.xml", drip_s=0.2, send_length=False)
+    result = fetch(feed_server.serve("/trickle", reply), timeout_s=0.5)
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.error == "timed out after 0.5 s"
+
+
+def test_fetch_refuses_a_body_declared_larger_than_the_cap(feed_server: FeedServer) -> None:
+    result = fetch(feed_server.serve("/huge", Reply(b"<rss>" + b" " * 50_000)), max_bytes=10_000)
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.error == "body larger than 10000 bytes"
+
+
+def test_fetch_stops_reading_an_undeclared_body_at_the_cap(feed_server: FeedServer) -> None:
+    reply = Reply(b"<rss>" + b" " * 200_000, send_length=False)
+    result = fetch(feed_server.serve("/huge-stream", reply), max_bytes=10_000)
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.error == "body larger than 10000 bytes"
+
+
+def test_fetch_follows_a_redirect_to_the_feed(feed_server: FeedServer) -> None:
+    target = feed_server.serve("/new-home", Reply.fixture("good.atom.xml"))
+    result = fetch(feed_server.serve("/old-home", Reply(status=301, location=target)))
+    assert result.outcome is FetchOutcome.OK
+    assert result.final_url == target
+
+
+def test_fetch_gives_up_on_a_redirect_loop(feed_server: FeedServer) -> None:
+    url = feed_server.serve("/loop", Reply(status=302, location=feed_server.url("/loop")))
+    result = fetch(url)
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.error == "more than 5 redirects"
+
+
+def test_fetch_of_a_closed_port_is_an_error_not_an_exception(feed_server: FeedServer) -> None:
+    result = fetch("http://127.0.0.1:9/feed")
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.error is not None and result.error.startswith("ConnectError")

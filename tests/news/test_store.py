@@ -1,0 +1,143 @@
+"""The SQLite store: stories and fetch state survive a reopen, duplicates are kept out, old stories pruned."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from service.news.affect import Affect
+from service.news.fetcher import FetchOutcome, FetchResult, Validators
+from service.news.store import Store
+from service.news.stories import Story, story_id
+
+FEED = "https://feed.example/rss"
+NOW = datetime(2024, 6, 5, 12, 0, tzinfo=UTC)
+
+
+def story(title: str, link: str, *, feed_url: str = FEED, guid: str | None = None, age_h: float = 1) -> Story:
+    return Story(
+        id=story_id(feed_url, guid, link),
+        feed_url=feed_url,
+        source="Feed",
+        title=title,
+        link=link,
+        published=NOW - timedelta(hours=age_h),
+        summary=f"About {title}.",
+        categories=("World", "Local"),
+        image="https://img.example/a.jpg",
+    )
+
+
+def ok(url: str = FEED, etag: str | None = '"v1"') -> FetchResult:
+    return FetchResult(
+        url, FetchOutcome.OK, 0.1, body=b"<rss/>", validators=Validators(etag, "Wed, 05 Jun 2024")
+    )
+
+
+AFFECT = Affect(0.5, 0.3, 0.0)
+
+
+def test_stories_and_validators_survive_closing_and_reopening_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "feeds.db"
+    store = Store(path)
+    first = story("Harbour reopens", "https://news.example/harbour")
+    added = store.record_fetch(
+        ok(),
+        attempted_at=NOW.timestamp(),
+        next_attempt_at=NOW.timestamp() + 900,
+        title="Feed title",
+        stories=[(first, AFFECT)],
+    )
+    store.close()
+
+    reopened = Store(path)
+    assert added == 1
+    assert reopened.load([FEED], limit=10) == [(first, AFFECT)]
+    state = reopened.feed_states([FEED])[FEED]
+    assert state.validators == Validators('"v1"', "Wed, 05 Jun 2024")
+    assert state.last_success_at == NOW.timestamp()
+    assert state.title == "Feed title"
+    assert state.story_count == 1
+
+
+def test_the_same_story_by_guid_or_by_link_from_another_feed_is_stored_once(tmp_path: Path) -> None:
+    store = Store(tmp_path / "feeds.db")
+    original = story("Harbour reopens", "https://news.example/harbour?utm_source=a", guid="g1")
+    same_guid_new_link = story("Harbour reopens (updated)", "https://news.example/harbour-2", guid="g1")
+    same_link_other_feed = story(
+        "Harbour reopens", "https://news.example/harbour/", feed_url="https://other/rss"
+    )
+    at = NOW.timestamp()
+    assert store.record_fetch(ok(), attempted_at=at, next_attempt_at=at, stories=[(original, AFFECT)]) == 1
+    assert (
+        store.record_fetch(ok(), attempted_at=at, next_attempt_at=at, stories=[(same_guid_new_link, AFFECT)])
+        == 0
+    )
+    assert (
+        store.record_fetch(
+            ok("https://other/rss"),
+            attempted_at=at,
+            next_attempt_at=at,
+            stories=[(same_link_other_feed, AFFECT)],
+        )
+        == 0
+    )
+    assert [s.title for s, _ in store.load([FEED, "https://other/rss"], limit=10)] == ["Harbour reopens"]
+
+
+def test_a_failure_keeps_the_validators_and_last_success_and_counts_consecutive_failures(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "feeds.db")
+    store.record_fetch(ok(), attempted_at=1000.0, next_attempt_at=1900.0)
+    for attempt in (2000.0, 3000.0):
+        store.record_fetch(
+            FetchResult(FEED, FetchOutcome.ERROR, 0.1, error="HTTP 500", http_status=500),
+            attempted_at=attempt,
+            next_attempt_at=attempt + 60,
+        )
+    state = store.feed_states([FEED])[FEED]
+    assert (state.last_outcome, state.last_error, state.consecutive_failures) == ("error", "HTTP 500", 2)
+    assert state.last_success_at == 1000.0
+    assert state.last_attempt_at == 3000.0
+    assert state.validators.etag == '"v1"'
+
+    store.record_fetch(
+        FetchResult(FEED, FetchOutcome.NOT_MODIFIED, 0.1, validators=Validators('"v1"')),
+        attempted_at=4000.0,
+        next_attempt_at=4900.0,
+    )
+    state = store.feed_states([FEED])[FEED]
+    assert (state.last_outcome, state.last_error, state.consecutive_failures) == ("not_modified", None, 0)
+    assert state.last_success_at == 4000.0
+
+
+def test_a_body_that_would_not_parse_is_recorded_as_an_error(tmp_path: Path) -> None:
+    store = Store(tmp_path / "feeds.db")
+    store.record_fetch(ok(etag='"bad"'), attempted_at=1.0, next_attempt_at=61.0, error="not a readable feed")
+    state = store.feed_states([FEED])[FEED]
+    assert (state.last_outcome, state.last_error, state.last_success_at) == (
+        "error",
+        "not a readable feed",
+        None,
+    )
+    assert state.validators.etag is None  # so the next fetch asks for the whole body again
+
+
+def test_a_feed_never_fetched_is_due_now_and_load_is_newest_first_within_the_limit(tmp_path: Path) -> None:
+    store = Store(tmp_path / "feeds.db")
+    assert store.feed_states(["https://new/rss"])["https://new/rss"].next_attempt_at == 0.0
+    stories = [(story(f"Story {age}", f"https://news.example/{age}", age_h=age), AFFECT) for age in (5, 1, 3)]
+    store.record_fetch(ok(), attempted_at=1.0, next_attempt_at=2.0, stories=stories)
+    assert [s.title for s, _ in store.load([FEED], limit=2)] == ["Story 1", "Story 3"]
+    assert store.load(["https://unrelated/rss"], limit=10) == []
+
+
+def test_prune_deletes_only_stories_published_before_the_cutoff(tmp_path: Path) -> None:
+    store = Store(tmp_path / "feeds.db")
+    stories = [
+        (story(f"Story {age}", f"https://news.example/{age}", age_h=age), AFFECT) for age in (1, 30, 200)
+    ]
+    store.record_fetch(ok(), attempted_at=1.0, next_attempt_at=2.0, stories=stories)
+    assert store.prune((NOW - timedelta(hours=24)).timestamp()) == 2
+    assert [s.title for s, _ in store.load([FEED], limit=10)] == ["Story 1"]
