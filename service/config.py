@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MODEL_DIR = Path(str(resources.files("model")))
+WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 # The user's data directory (XDG), so the feed store survives restarts and is never inside a checkout.
 FEED_DB_PATH = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "moodfeed" / "feeds.db"
 
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     # Vision
     model_path: Path = MODEL_DIR / "emotion.onnx"
     model_card_path: Path = MODEL_DIR / "emotion.json"
+
+    # Web page
+    web_dir: Path = WEB_DIR  # the page's templates/ and static/; an installed (non-editable) copy must set it
 
     # News feed
     feeds: str = ""  # comma-separated feed URLs, or an OPML/TOML file; empty = service/news/sources.toml

@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
 
 from service.api.middleware import install_middleware
-from service.api.routes import feed, health, metrics
+from service.api.routes import feed, health, metrics, page
 from service.config import Settings
 from service.news.feed import NewsFeed
 
@@ -29,6 +31,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.news = NewsFeed.from_settings(app.state.settings)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(page.router)
     app.include_router(feed.router)
+    app.state.templates = Jinja2Templates(directory=app.state.settings.web_dir / "templates")
+    app.mount("/static", StaticFiles(directory=app.state.settings.web_dir / "static"), name="static")
     install_middleware(app, app.state.settings)
     return app

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from service.news.mood import EMOTIONS
-
-WEB_DIR = Path(__file__).resolve().parents[3] / "web"
-STATIC_DIR = WEB_DIR / "static"
-TEMPLATES = Jinja2Templates(directory=WEB_DIR / "templates")
 
 router = APIRouter(tags=["page"])
 
@@ -20,4 +14,5 @@ router = APIRouter(tags=["page"])
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(request: Request) -> HTMLResponse:
     """The page a viewer opens: camera, live overlay, mood and the feed that follows it."""
-    return TEMPLATES.TemplateResponse(request, "index.html", {"emotions": EMOTIONS})
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, "index.html", {"emotions": EMOTIONS})
