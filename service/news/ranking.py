@@ -9,7 +9,7 @@ smoothly as the mood moves. Arrays are scored with numpy, so a few thousand stor
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -171,6 +171,7 @@ def _diverse(pool: StoryPool, order: np.ndarray, limit: int, max_per_source: int
     picked: list[int] = []
     held_back: list[int] = []
     per_source: Counter[str] = Counter()
+    seen = _SeenTitles()
     for index in order.tolist():
         if len(picked) >= limit:
             break
@@ -178,14 +179,31 @@ def _diverse(pool: StoryPool, order: np.ndarray, limit: int, max_per_source: int
         over_cap = per_source[source] >= max_per_source
         if over_cap and len(held_back) >= limit - len(picked):
             continue
-        if any(near_duplicate(pool.words[index], pool.words[other]) for other in picked + held_back):
+        if seen.has_near_duplicate(pool.words[index]):
             continue
+        seen.add(pool.words[index])
         if over_cap:
             held_back.append(index)
         else:
             picked.append(index)
             per_source[source] += 1
     return picked + held_back[: limit - len(picked)]
+
+
+class _SeenTitles:
+    """The titles already chosen, indexed by word, so a near-duplicate check only compares titles that share
+    a word (a page of 100 against thousands of candidates stays cheap)."""
+
+    def __init__(self) -> None:
+        self._by_word: dict[str, list[frozenset[str]]] = defaultdict(list)
+
+    def add(self, words: frozenset[str]) -> None:
+        for word in words:
+            self._by_word[word].append(words)
+
+    def has_near_duplicate(self, words: frozenset[str]) -> bool:
+        sharing = {id(other): other for word in words for other in self._by_word.get(word, ())}
+        return any(near_duplicate(words, other) for other in sharing.values())
 
 
 def _reason(aim: Aim, affect: Affect, age_s: float) -> str:
