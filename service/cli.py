@@ -9,13 +9,19 @@ import uvicorn
 
 from service.config import Settings
 from service.main import create_app
+from service.news.sources import FeedListError
 from service.observability import logging_config
 
 
 def serve(arguments: argparse.Namespace) -> int:
     settings = Settings(host=arguments.host, port=arguments.port)
+    try:
+        app = create_app(settings)
+    except FeedListError as error:
+        print(f"moodfeed: MOODFEED_FEEDS: {error}", file=sys.stderr)
+        return 2
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

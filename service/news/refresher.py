@@ -108,7 +108,8 @@ class Refresher:
             stories=scored,
             error=error,
         )
-        log.info(
+        log.log(
+            logging.WARNING if outcome is FetchOutcome.ERROR else logging.INFO,
             "feed fetched",
             extra={
                 "feed": source.url,

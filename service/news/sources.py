@@ -37,9 +37,7 @@ def load_sources(spec: str = "") -> list[FeedSource]:
         text = resources.files("service.news").joinpath(DEFAULT_SOURCES).read_text("utf-8")
         return _unique(_from_toml(text, DEFAULT_SOURCES))
     if "://" in spec:
-        return _unique(
-            [FeedSource(_checked_url(url, "MOODFEED_FEEDS")) for url in spec.split(",") if url.strip()]
-        )
+        return _unique([FeedSource(_checked_url(url)) for url in spec.split(",") if url.strip()])
     path = Path(spec).expanduser()
     if not path.is_file():
         raise FeedListError(
@@ -78,10 +76,10 @@ def _from_opml(text: str, origin: str) -> list[FeedSource]:
     ]
 
 
-def _checked_url(url: object, origin: str) -> str:
+def _checked_url(url: object, origin: str | None = None) -> str:
     checked = safe_http_url(url) if isinstance(url, str) else None
     if checked is None:
-        raise FeedListError(f"{origin}: not an http(s) feed URL: {url!r}")
+        raise FeedListError(f"not an http(s) feed URL: {url!r}" + (f" in {origin}" if origin else ""))
     return checked
 
 

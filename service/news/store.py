@@ -71,17 +71,25 @@ class FeedState:
     story_count: int = 0
 
 
+class FeedStoreError(RuntimeError):
+    """The store's file cannot be created or opened (a read-only folder, a file that is not SQLite)."""
+
+
 class Store:
     """The SQLite file behind the feed: open it once, share it, close it on shutdown."""
 
-    def __init__(self, path: Path | str):
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path):
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as error:
+            raise FeedStoreError(
+                f"cannot open the feed store {path} (MOODFEED_FEED_DB_PATH): {error}"
+            ) from error
 
     def close(self) -> None:
         with self._lock:

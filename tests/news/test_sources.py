@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from service.cli import main
 from service.news.sources import FeedListError, FeedSource, load_sources
 
 
@@ -87,3 +88,20 @@ def test_a_malformed_feed_list_file_is_refused_with_a_clear_message(
     path.write_text(content)
     with pytest.raises(FeedListError, match=message):
         load_sources(str(path))
+
+
+def test_moodfeed_serve_refuses_an_unusable_feed_list_with_its_message_and_exit_code_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MOODFEED_FEEDS", "ftp://files.example/feed.xml")
+    assert main(["serve", "--port", "0"]) == 2
+    assert capsys.readouterr().err == (
+        "moodfeed: MOODFEED_FEEDS: not an http(s) feed URL: 'ftp://files.example/feed.xml'\n"
+    )
+
+
+def test_a_bad_url_in_a_file_names_the_file(tmp_path: Path) -> None:
+    toml = tmp_path / "feeds.toml"
+    toml.write_text('[[feed]]\nurl = "javascript:alert(1)"\n')
+    with pytest.raises(FeedListError, match=rf"not an http\(s\) feed URL: 'javascript:alert\(1\)' in {toml}"):
+        load_sources(str(toml))

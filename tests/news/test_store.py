@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from service.news.affect import Affect
 from service.news.fetcher import FetchOutcome, FetchResult, Validators
-from service.news.store import Store
+from service.news.store import FeedStoreError, Store
 from service.news.stories import Story, story_id
 
 FEED = "https://feed.example/rss"
@@ -141,3 +143,10 @@ def test_prune_deletes_only_stories_published_before_the_cutoff(tmp_path: Path) 
     store.record_fetch(ok(), attempted_at=1.0, next_attempt_at=2.0, stories=stories)
     assert store.prune((NOW - timedelta(hours=24)).timestamp()) == 2
     assert [s.title for s, _ in store.load([FEED], limit=10)] == ["Story 1"]
+
+
+def test_a_file_that_is_not_sqlite_is_refused_with_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.db"
+    path.write_bytes(b"this is not a database, just some text that happens to be long enough" * 20)
+    with pytest.raises(FeedStoreError, match=f"cannot open the feed store {path}"):
+        Store(path)
