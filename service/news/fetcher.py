@@ -81,7 +81,7 @@ class Fetcher:
             return self._error(url, started, f"more than {_MAX_REDIRECTS} redirects")
         except _TooLarge:
             return self._error(url, started, f"body larger than {self.max_bytes} bytes")
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             return self._error(url, started, f"{type(error).__name__}: {error}".rstrip(": "))
 
     async def _get(self, url: str, validators: Validators, started: float) -> FetchResult:

@@ -67,8 +67,13 @@ class Refresher:
     async def run_forever(self) -> None:
         """Refresh due feeds, sleep until the next one is due, repeat; cancel the task to stop."""
         while True:
-            await self.refresh_due()
-            await asyncio.sleep(await self._seconds_until_next_due())
+            try:
+                await self.refresh_due()
+                delay_s = await self._seconds_until_next_due()
+            except Exception:  # e.g. a full disk: keep serving what we have and try again later
+                log.exception("feed refresh failed")
+                delay_s = self.interval_s
+            await asyncio.sleep(delay_s)
 
     async def refresh_due(self) -> None:
         """One pass: fetch every feed that is due, concurrently, then prune stories past retention."""

@@ -41,6 +41,7 @@ def safe_http_url(url: str | None) -> str | None:
         return None
     try:
         parts = urlsplit(candidate)
+        _ = parts.port  # reading it checks it: a port past 65535 raises ValueError
     except ValueError:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:

@@ -156,3 +156,24 @@ def test_stories_older_than_retention_are_not_stored(
     harness.refresh()
     # Only the two undated / future-dated entries count as published now; the 2024 ones are past retention.
     assert harness.state(url).story_count == 2
+
+
+def test_the_background_loop_survives_a_pass_that_fails_and_says_so(
+    feed_server: FeedServer, harness_for: Callable[..., Harness], caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = harness_for([feed_server.serve("/feed", Reply.fixture("good.rss.xml"))])
+    harness.store.close()  # every pass now fails inside SQLite, as it would on a broken disk
+
+    async def run() -> bool:
+        task = asyncio.create_task(harness.refresher.run_forever())
+        for _ in range(200):  # wait for the first pass to fail, then check the loop is still going
+            await asyncio.sleep(0.05)
+            if "feed refresh failed" in caplog.messages:
+                break
+        alive = not task.done()
+        task.cancel()
+        await harness.refresher.fetcher.aclose()
+        return alive
+
+    assert asyncio.run(run())
+    assert "feed refresh failed" in caplog.messages

@@ -49,6 +49,8 @@ def test_safe_http_url_keeps_absolute_http_links(url: str) -> None:
         "/relative/path",
         "//example.org/protocol-relative",
         "http://",
+        "http://example.org:99999/",
+        "http://[::1/",
         'https://example.org/"onmouseover="alert(1)',
         "",
         None,
