@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from anyio import CapacityLimiter, to_thread
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 
+from service.config import Settings
 from service.news.feed import NewsFeed
+from service.observability import DETECTION_DURATION, FACES_PER_FRAME, INFERENCE_DURATION
+from service.vision.engine import StreamSession, VisionEngine
+from service.vision.results import Analysis
+
+Result = TypeVar("Result")
 
 
 def get_news(request: Request) -> NewsFeed:
@@ -15,3 +23,59 @@ def get_news(request: Request) -> NewsFeed:
 
 
 NewsDep = Annotated[NewsFeed, Depends(get_news)]
+
+
+class Vision:
+    """The vision engine as the routes use it: off the event loop, a bounded number of images at once.
+
+    Analyses run on worker threads so that one stream never stalls another; at most `vision_workers`
+    run together, so a burst of requests queues instead of oversubscribing the cores. Each analysis's
+    timings and face count go to the Prometheus metrics.
+    """
+
+    def __init__(self, engine: VisionEngine, workers: int):
+        self.engine = engine
+        self._limiter = CapacityLimiter(workers)
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Vision:
+        """Load the model and cascades off the event loop; raises `ModelError` if the model is unusable."""
+        engine = await to_thread.run_sync(VisionEngine.from_settings, settings)
+        return cls(engine, settings.vision_workers)
+
+    async def analyse_photo(self, data: bytes, detect: bool, min_face_px: int | None) -> Analysis:
+        return self._observed(await self._run(self.engine.analyse_photo, data, detect, min_face_px))
+
+    async def analyse_frame(self, session: StreamSession, data: bytes) -> Analysis:
+        return self._observed(await self._run(session.analyse_frame, data))
+
+    async def _run(self, function: Callable[..., Result], *args: Any) -> Result:
+        return await to_thread.run_sync(function, *args, limiter=self._limiter)
+
+    @staticmethod
+    def _observed(analysis: Analysis) -> Analysis:
+        DETECTION_DURATION.observe(analysis.timings.detect_ms / 1000)
+        INFERENCE_DURATION.observe(analysis.timings.classify_ms / 1000)
+        FACES_PER_FRAME.observe(len(analysis.faces))
+        return analysis
+
+
+def loaded_vision(app: FastAPI) -> Vision | None:
+    """The app's vision engine, or None while it is not loaded (starting up, or no usable model)."""
+    vision: Vision | None = getattr(app.state, "vision", None)
+    return vision
+
+
+def vision_unavailable_reason(app: FastAPI) -> str:
+    reason = getattr(app.state, "vision_error", None) or "the server is still starting"
+    return f"emotion recognition is unavailable: {reason}"
+
+
+def get_vision(request: Request) -> Vision:
+    vision = loaded_vision(request.app)
+    if vision is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, vision_unavailable_reason(request.app))
+    return vision
+
+
+VisionDep = Annotated[Vision, Depends(get_vision)]

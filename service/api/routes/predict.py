@@ -1,0 +1,65 @@
+"""POST /predict: the faces in one photo, each with its emotion, and the photo's mood."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from service.api.deps import VisionDep
+from service.api.schemas import PredictOut
+from service.api.uploads import FORM_FIELD, http_error, read_image_upload
+from service.vision.faces import WINDOW_PX
+from service.vision.images import ACCEPTED_MEDIA_TYPES, ImageError
+
+router = APIRouter(tags=["vision"])
+
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+# The body is read by hand (to stay in memory and under the size limit), so describe it for /docs here.
+REQUEST_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {FORM_FIELD: _BINARY["schema"]},
+                "required": [FORM_FIELD],
+            }
+        },
+        **{media_type: _BINARY for media_type in sorted(ACCEPTED_MEDIA_TYPES)},
+    },
+}
+_ERROR = {"content": {"application/json": {"example": {"detail": "why the image was refused"}}}}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Not an image, or truncated or corrupt", **_ERROR},
+    413: {"description": "Too many bytes, or too many pixels", **_ERROR},
+    415: {"description": "Not JPEG, PNG or WebP", **_ERROR},
+    503: {"description": "The emotion model is not loaded", **_ERROR},
+}
+
+
+@router.post("/predict", responses=ERROR_RESPONSES, openapi_extra={"requestBody": REQUEST_BODY})
+async def predict(
+    request: Request,
+    vision: VisionDep,
+    detect: Annotated[bool, Query(description="false: the whole image is one face crop")] = True,
+    min_face: Annotated[
+        int | None,
+        Query(
+            ge=WINDOW_PX,
+            description="smallest face to look for, in pixels: larger is faster. "
+            "Default 24, or 2% of the shorter side of a large photo.",
+        ),
+    ] = None,
+) -> PredictOut:
+    """Find the faces in a JPEG, PNG or WebP photo and read each one's emotion.
+
+    Send the image as the multipart form field `file`, or as the raw body with its image Content-Type.
+    Boxes are in the photo's pixels as a viewer sees it (EXIF rotation applied), largest face first.
+    """
+    data = await read_image_upload(request, vision.engine.photo.limits)
+    try:
+        analysis = await vision.analyse_photo(data, detect, min_face)
+    except ImageError as error:
+        raise http_error(error) from None
+    return PredictOut.of(analysis)

@@ -1,0 +1,95 @@
+"""WS /ws/stream: binary JPEG frames in, one JSON answer per analysed frame out.
+
+Frames are read as fast as they arrive, but only the newest unanalysed one is kept: when the server
+falls behind, older frames are skipped (and counted in `dropped`) rather than queued, so answers stay
+current and memory stays flat. A frame that cannot be analysed gets `{"seq", "error", "dropped"}` and
+the stream carries on.
+"""
+
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
+
+from service.api.deps import Vision, loaded_vision, vision_unavailable_reason
+from service.api.schemas import FrameErrorOut, FrameOut
+from service.observability import FRAMES_DROPPED
+from service.vision.images import ImageError
+
+router = APIRouter(tags=["vision"])
+
+TEXT_FRAME_ERROR = "send each frame as a binary WebSocket message holding a JPEG, PNG or WebP image"
+
+
+class LatestFrame:
+    """A one-place mailbox: a frame put while another still waits replaces it, and that one is dropped."""
+
+    def __init__(self) -> None:
+        self.dropped = 0
+        self.closed = False
+        self._frame: tuple[int, bytes | str] | None = None
+        self._arrived = anyio.Event()
+
+    def put(self, seq: int, payload: bytes | str) -> None:
+        if self._frame is not None:
+            self.dropped += 1
+            FRAMES_DROPPED.inc()
+        self._frame = (seq, payload)
+        self._arrived.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._arrived.set()
+
+    async def take(self) -> tuple[int, bytes | str] | None:
+        """The newest frame once there is one; None when the stream has closed."""
+        while self._frame is None and not self.closed:
+            self._arrived = anyio.Event()
+            await self._arrived.wait()
+        frame, self._frame = self._frame, None
+        return frame
+
+
+@router.websocket("/ws/stream")
+async def stream(websocket: WebSocket) -> None:
+    """Analyse a webcam stream: track faces, read their emotions, and answer with the stream's mood."""
+    await websocket.accept()
+    vision = loaded_vision(websocket.app)
+    if vision is None:
+        await websocket.close(status.WS_1011_INTERNAL_ERROR, vision_unavailable_reason(websocket.app)[:120])
+        return
+    mailbox = LatestFrame()
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(_answer_frames, websocket, vision, mailbox)
+        await _receive_frames(websocket, mailbox)
+        tasks.cancel_scope.cancel()
+
+
+async def _receive_frames(websocket: WebSocket, mailbox: LatestFrame) -> None:
+    seq = 0
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            mailbox.close()
+            return
+        seq += 1
+        payload = message.get("bytes")
+        mailbox.put(seq, payload if payload is not None else TEXT_FRAME_ERROR)
+
+
+async def _answer_frames(websocket: WebSocket, vision: Vision, mailbox: LatestFrame) -> None:
+    session = vision.engine.open_stream()
+    while (frame := await mailbox.take()) is not None:
+        seq, payload = frame
+        answer: FrameOut | FrameErrorOut
+        try:
+            if isinstance(payload, str):
+                raise ImageError(payload)
+            analysis = await vision.analyse_frame(session, payload)
+            answer = FrameOut.of(seq, analysis, mailbox.dropped)
+        except ImageError as error:
+            answer = FrameErrorOut(seq=seq, error=str(error), dropped=mailbox.dropped)
+        try:
+            await websocket.send_text(answer.model_dump_json())
+        except WebSocketDisconnect:
+            return

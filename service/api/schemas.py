@@ -1,0 +1,144 @@
+"""The JSON shapes of the vision API, shared by `POST /predict`, `WS /ws/stream` and `moodfeed predict`.
+
+The web page reads these field names; keep them stable. Probabilities are rounded to 4 decimals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from service.vision.faces import Box
+from service.vision.results import Analysis, EmotionReading, Face, Timings
+
+DECIMALS = 4
+
+
+class BoxOut(BaseModel):
+    """A face box in the analysed image's pixels (after EXIF rotation): left, top, width, height."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @classmethod
+    def of(cls, box: Box) -> BoxOut:
+        return cls(x=box.x, y=box.y, w=box.w, h=box.h)
+
+
+class EmotionOut(BaseModel):
+    """The dominant emotion, its probability, and the probability of every label."""
+
+    emotion: str
+    confidence: float = Field(ge=0, le=1)
+    scores: dict[str, float]
+
+    @classmethod
+    def of(cls, reading: EmotionReading) -> EmotionOut:
+        return cls(
+            emotion=reading.emotion,
+            confidence=round(reading.confidence, DECIMALS),
+            scores={label: round(p, DECIMALS) for label, p in reading.scores.items()},
+        )
+
+
+class FaceOut(BaseModel):
+    box: BoxOut
+    emotion: str
+    confidence: float = Field(ge=0, le=1)
+    scores: dict[str, float]
+
+    @classmethod
+    def of(cls, face: Face) -> FaceOut:
+        return cls(box=BoxOut.of(face.box), **EmotionOut.of(face.reading).model_dump())
+
+
+class TrackedFaceOut(FaceOut):
+    """A face in a stream; `track_id` stays the same while the face stays in view."""
+
+    track_id: int
+
+    @classmethod
+    def of(cls, face: Face) -> TrackedFaceOut:
+        if face.track_id is None:
+            raise ValueError("a stream's faces are tracked faces")
+        return cls(track_id=face.track_id, **FaceOut.of(face).model_dump())
+
+
+class ImageOut(BaseModel):
+    width: int
+    height: int
+
+
+class TimingsOut(BaseModel):
+    """Milliseconds the server spent on the image, by stage."""
+
+    decode_ms: float
+    detect_ms: float
+    classify_ms: float
+    total_ms: float
+
+    @classmethod
+    def of(cls, timings: Timings) -> TimingsOut:
+        stages = (timings.decode_ms, timings.detect_ms, timings.classify_ms, timings.total_ms)
+        return cls(**dict(zip(cls.model_fields, (round(ms, 2) for ms in stages), strict=True)))
+
+
+def _image_mood_and_timings(analysis: Analysis) -> dict[str, Any]:
+    return {
+        "image": ImageOut(width=analysis.width, height=analysis.height),
+        "mood": EmotionOut.of(analysis.mood) if analysis.mood else None,
+        "timings_ms": TimingsOut.of(analysis.timings),
+    }
+
+
+class PredictOut(BaseModel):
+    """Every face found in a photo, largest first, and the photo's mood (the faces weighted by area)."""
+
+    faces: list[FaceOut]
+    image: ImageOut
+    mood: EmotionOut | None = Field(description="null when no face was found")
+    min_face: int | None = Field(description="smallest face size scanned for, px; null with detect=false")
+    timings_ms: TimingsOut
+
+    @classmethod
+    def of(cls, analysis: Analysis) -> PredictOut:
+        return cls(
+            faces=[FaceOut.of(face) for face in analysis.faces],
+            min_face=analysis.min_face_px,
+            **_image_mood_and_timings(analysis),
+        )
+
+
+class FrameOut(BaseModel):
+    """The answer to one analysed stream frame: its number, the tracked faces, and the stream's mood.
+
+    `mood` is smoothed over about a second and held while no face is in view; null before the first
+    face. `dropped` counts the frames skipped so far because a newer one arrived first.
+    """
+
+    seq: int
+    faces: list[TrackedFaceOut]
+    mood: EmotionOut | None
+    dropped: int
+    image: ImageOut
+    timings_ms: TimingsOut
+
+    @classmethod
+    def of(cls, seq: int, analysis: Analysis, dropped: int) -> FrameOut:
+        return cls(
+            seq=seq,
+            faces=[TrackedFaceOut.of(face) for face in analysis.faces],
+            dropped=dropped,
+            **_image_mood_and_timings(analysis),
+        )
+
+
+class FrameErrorOut(BaseModel):
+    """The answer to a frame that could not be analysed; the stream stays open."""
+
+    seq: int
+    error: str
+    dropped: int

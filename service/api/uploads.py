@@ -1,0 +1,91 @@
+"""Read an uploaded image from a request, in memory and no further than the size limit.
+
+`POST /predict` takes the image either as the raw body (`Content-Type: image/jpeg|png|webp`) or as the
+multipart form field `file`. Starlette's own form parsing would spill parts over 1 MB to a temporary
+file; frames and photos must never touch the disk, so the part is kept in memory here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+
+from fastapi import HTTPException, Request, status
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from service.vision.images import (
+    ImageError,
+    ImageLimits,
+    ImageTooLarge,
+    TooManyPixels,
+    UndecodableImage,
+    UnsupportedImageType,
+    check_byte_count,
+    check_media_type,
+)
+
+FORM_FIELD = "file"
+MULTIPART_OVERHEAD_BYTES = 64 * 1024  # boundaries and part headers around the image
+GENERIC_MEDIA_TYPE = "application/octet-stream"  # what a form sends for a file it cannot name; we sniff it
+
+# The HTTP answer to each reason an image is refused.
+STATUS_BY_IMAGE_ERROR: dict[type[ImageError], int] = {
+    ImageTooLarge: status.HTTP_413_CONTENT_TOO_LARGE,
+    TooManyPixels: status.HTTP_413_CONTENT_TOO_LARGE,
+    UnsupportedImageType: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    UndecodableImage: status.HTTP_400_BAD_REQUEST,
+}
+
+
+def http_error(error: ImageError) -> HTTPException:
+    """The refusal as an HTTP error whose `detail` is the engine's reason."""
+    return HTTPException(STATUS_BY_IMAGE_ERROR.get(type(error), status.HTTP_400_BAD_REQUEST), str(error))
+
+
+async def read_image_upload(request: Request, limits: ImageLimits) -> bytes:
+    """The image's bytes from the body or the form field `file`; `HTTPException` (413/415/400) if not."""
+    media_type = request.headers.get("content-type", "")
+    try:
+        if media_type.lower().startswith("multipart/form-data"):
+            return await _read_form_file(request, limits)
+        check_media_type(media_type)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit():
+            check_byte_count(int(declared), limits)
+        return b"".join([chunk async for chunk in _capped(request.stream(), limits)])
+    except ImageError as error:
+        raise http_error(error) from None
+
+
+async def _read_form_file(request: Request, limits: ImageLimits) -> bytes:
+    body = _capped(request.stream(), limits, allowance_bytes=MULTIPART_OVERHEAD_BYTES)
+    parser = MultiPartParser(request.headers, body, max_files=1, max_fields=8)
+    parser.spool_max_size = limits.max_bytes + MULTIPART_OVERHEAD_BYTES  # so no part rolls over to a file
+    try:
+        form = await parser.parse()
+    except MultiPartException as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unreadable form: {error.message}") from None
+    upload = form.get(FORM_FIELD)
+    if not isinstance(upload, UploadFile):
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            f"send the image as the form field '{FORM_FIELD}', or as the raw body with an image Content-Type",
+        )
+    if upload.content_type and upload.content_type.lower() != GENERIC_MEDIA_TYPE:
+        check_media_type(upload.content_type)
+    data = await upload.read()
+    await form.close()
+    check_byte_count(len(data), limits)
+    return data
+
+
+async def _capped(
+    chunks: AsyncIterator[bytes], limits: ImageLimits, allowance_bytes: int = 0
+) -> AsyncGenerator[bytes, None]:
+    """Pass the body through until it outgrows the image limit (plus an allowance), then refuse it."""
+    total = 0
+    async for chunk in chunks:
+        total += len(chunk)
+        if total > limits.max_bytes + allowance_bytes:
+            raise ImageTooLarge(f"the image is larger than the limit of {limits.max_bytes} bytes")
+        yield chunk

@@ -1,0 +1,164 @@
+"""The vision engine: bytes in, faces with emotions and a mood out, for single photos and for video streams.
+
+One engine per process holds the model session and the cascades; it is safe to call from many threads.
+Each video stream gets its own `StreamSession` (its tracks and mood), which handles one frame at a time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from service.config import Settings
+from service.vision.classifier import EmotionClassifier, crop_faces
+from service.vision.faces import WINDOW_PX, Box, FaceDetector
+from service.vision.images import ImageLimits, decode_grey
+from service.vision.results import Analysis, EmotionReading, Face, Timings, blend
+from service.vision.tracker import MATCH_IOU, FaceTracker
+
+
+@dataclass(frozen=True)
+class PhotoOptions:
+    """How single photos are taken in and scanned."""
+
+    limits: ImageLimits
+    min_face_px: int  # the smallest face looked for by default...
+    min_face_fraction: float  # ...or this fraction of a large photo's shorter side, if larger
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """How video frames are taken in, scanned and tracked."""
+
+    limits: ImageLimits
+    min_face_fraction: float  # faces smaller than this fraction of the frame's shorter side are ignored
+    full_scan_every_frames: int  # between full scans, only the tracked faces' surroundings are searched
+    max_missed_frames: int
+    half_life_s: float
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
+
+
+class VisionEngine:
+    """Faces and emotions from image bytes; see `analyse_photo` and `open_stream`."""
+
+    def __init__(
+        self,
+        classifier: EmotionClassifier,
+        detector: FaceDetector,
+        photo: PhotoOptions,
+        stream: StreamOptions,
+    ):
+        self.classifier = classifier
+        self.detector = detector
+        self.photo = photo
+        self.stream = stream
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VisionEngine:
+        """Load the model and the cascades as configured; raises `ModelError` if the model is unusable."""
+        # Parallelism comes from serving several requests at once, not from splitting one image over cores.
+        cv2.setNumThreads(settings.opencv_threads)
+        classifier = EmotionClassifier(
+            settings.model_path,
+            settings.model_card_path,
+            settings.onnx_intra_op_threads,
+            settings.onnx_inter_op_threads,
+        )
+        photo = PhotoOptions(
+            ImageLimits(settings.max_upload_bytes, settings.max_image_pixels),
+            settings.predict_min_face_px,
+            settings.predict_min_face_fraction,
+        )
+        stream = StreamOptions(
+            ImageLimits(settings.stream_max_frame_bytes, settings.stream_max_frame_pixels),
+            settings.stream_min_face_fraction,
+            settings.stream_full_scan_every_frames,
+            settings.stream_max_missed_frames,
+            settings.mood_half_life_s,
+        )
+        return cls(classifier, FaceDetector(), photo, stream)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.classifier.labels
+
+    def classify(self, grey: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
+        """Probabilities [len(boxes), len(labels)] for the boxed faces of `grey`, in one batched run."""
+        return self.classifier.classify(crop_faces(grey, boxes, self.classifier.input_size))
+
+    def analyse_photo(self, data: bytes, detect: bool = True, min_face_px: int | None = None) -> Analysis:
+        """Every face in a photo (or the whole photo as one face if not `detect`) with its emotion.
+
+        `min_face_px` trades thoroughness for speed; by default it is `photo.min_face_px`, or a fixed
+        fraction of a large photo's shorter side so that a 12-megapixel upload is not scanned for
+        24-pixel faces. Raises an `ImageError` for bytes it will not analyse.
+        """
+        started = time.perf_counter()
+        grey = decode_grey(data, self.photo.limits)
+        height, width = grey.shape
+        decode_ms, started = _ms_since(started), time.perf_counter()
+        if detect:
+            min_face_px = min_face_px or max(
+                self.photo.min_face_px, round(self.photo.min_face_fraction * min(width, height))
+            )
+            boxes = self.detector.find_faces(grey, max(WINDOW_PX, min_face_px))
+        else:
+            min_face_px, boxes = None, [Box(0, 0, width, height)]
+        detect_ms, started = _ms_since(started), time.perf_counter()
+        probabilities = self.classify(grey, boxes)
+        faces = [
+            Face(box, EmotionReading.of(self.labels, p)) for box, p in zip(boxes, probabilities, strict=True)
+        ]
+        mood = blend(self.labels, probabilities, boxes)
+        timings = Timings(decode_ms, detect_ms, _ms_since(started))
+        return Analysis(faces, mood, width, height, timings, min_face_px)
+
+    def open_stream(self) -> StreamSession:
+        return StreamSession(self)
+
+
+class StreamSession:
+    """One video stream: detect cheaply near tracked faces, fully every few frames, classify, track."""
+
+    def __init__(self, engine: VisionEngine):
+        self.engine = engine
+        self.options = engine.stream
+        self.tracker = FaceTracker(engine.labels, self.options.half_life_s, self.options.max_missed_frames)
+        self._frames_since_full_scan = self.options.full_scan_every_frames  # so the first frame gets one
+
+    def analyse_frame(self, data: bytes, now_s: float | None = None) -> Analysis:
+        """This frame's tracked faces and the stream's mood; `now_s` (monotonic seconds) drives smoothing.
+
+        Raises an `ImageError` for a frame it will not analyse; the stream carries on with the next.
+        """
+        now_s = time.monotonic() if now_s is None else now_s
+        started = time.perf_counter()
+        grey = decode_grey(data, self.options.limits)
+        height, width = grey.shape
+        decode_ms, started = _ms_since(started), time.perf_counter()
+        min_face_px = max(WINDOW_PX, round(self.options.min_face_fraction * min(width, height)))
+        boxes = self._detect(grey, min_face_px)
+        detect_ms, started = _ms_since(started), time.perf_counter()
+        self.tracker.update(boxes, self.engine.classify(grey, boxes), now_s)
+        timings = Timings(decode_ms, detect_ms, _ms_since(started))
+        return Analysis(self.tracker.faces(), self.tracker.mood, width, height, timings, min_face_px)
+
+    def _detect(self, grey: np.ndarray, min_face_px: int) -> list[Box]:
+        detector = self.engine.detector
+        candidates = [box for track in self.tracker.tracks if (box := detector.find_near(grey, track.box))]
+        self._frames_since_full_scan += 1
+        if self._frames_since_full_scan >= self.options.full_scan_every_frames or not self.tracker.tracks:
+            self._frames_since_full_scan = 0
+            candidates += detector.scan(grey, min_face_px)
+        found: list[Box] = []  # tracked faces first, then new ones; two boxes on one face are one face
+        for box in candidates:
+            if all(box.iou(other) < MATCH_IOU for other in found):
+                found.append(box)
+        return found

@@ -1,0 +1,227 @@
+"""Find faces in grey frames with OpenCV's Haar cascades: thoroughly in photos, cheaply in video.
+
+Detection, not the emotion model, is what costs time, so every path scans as few pixels as it can:
+the frame is shrunk until the smallest face wanted fills the cascade's 24 px window, and in video the
+faces already being tracked are looked for only in a small window around where they were.
+
+False detections are cut by asking a second, differently trained cascade (`alt2`) to confirm each new
+candidate near where it was found. Low light and over-exposure are met by scanning a contrast-limited
+equalised (CLAHE) copy of the frame as well.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+CASCADE_DIR = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]  # (cv2.data is untyped)
+DETECTOR_CASCADE = CASCADE_DIR / "haarcascade_frontalface_default.xml"
+VERIFIER_CASCADE = CASCADE_DIR / "haarcascade_frontalface_alt2.xml"
+WINDOW_PX = 24  # the side of the window both cascades were trained on: the smallest face they can see
+SCALE_STEP = 1.1  # between pyramid levels, as in OpenCV's default
+CANDIDATE_NEIGHBOURS = 3  # fewer than stock's 5: the verifier, not the neighbour count, rejects false faces
+VERIFY_NEIGHBOURS = 2
+VERIFY_MARGIN = 0.3  # the verifier looks this fraction of the face's side around the candidate
+VERIFY_SIZE_RANGE = (0.7, 1.4)  # ...for faces between these multiples of the candidate's side
+TRACK_MARGIN = 0.5  # a tracked face is looked for this fraction of its side around its last box
+TRACK_FACE_PX = 36  # the tracking window is shrunk so the face is about this big: cheap and still reliable
+TRACK_SIZE_RANGE = (0.7, 1.4)
+CLAHE_TILE_PX = 96  # one equalisation tile per this many pixels of the scanned image
+CLAHE_CLIP = 2.0
+MERGE_IOU = 0.3  # detections overlapping more than this are one face
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """An axis-aligned face box in pixels: left, top, width and height."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def area(self) -> int:
+        return self.w * self.h
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union: 1 for the same box, 0 for boxes that do not touch."""
+        overlap_w = min(self.x + self.w, other.x + other.w) - max(self.x, other.x)
+        overlap_h = min(self.y + self.h, other.y + other.h) - max(self.y, other.y)
+        if overlap_w <= 0 or overlap_h <= 0:
+            return 0.0
+        overlap = overlap_w * overlap_h
+        return overlap / (self.area + other.area - overlap)
+
+    def covers(self, other: Box) -> float:
+        """The fraction of `other` inside this box."""
+        overlap_w = min(self.x + self.w, other.x + other.w) - max(self.x, other.x)
+        overlap_h = min(self.y + self.h, other.y + other.h) - max(self.y, other.y)
+        return max(0, overlap_w) * max(0, overlap_h) / other.area if other.area else 0.0
+
+    def scaled(self, factor: float) -> Box:
+        return Box(*(round(value * factor) for value in (self.x, self.y, self.w, self.h)))
+
+    def shifted(self, dx: int, dy: int) -> Box:
+        return Box(self.x + dx, self.y + dy, self.w, self.h)
+
+    def grown(self, margin: float, width: int, height: int) -> Box:
+        """This box with `margin` x its side added on every side, clipped to a width x height image."""
+        pad_x, pad_y = round(self.w * margin), round(self.h * margin)
+        left, top = max(0, self.x - pad_x), max(0, self.y - pad_y)
+        right, bottom = min(width, self.x + self.w + pad_x), min(height, self.y + self.h + pad_y)
+        return Box(left, top, max(0, right - left), max(0, bottom - top))
+
+
+def merge_overlapping(boxes: Sequence[Box], strengths: Sequence[float]) -> list[Box]:
+    """One box per face: the strongest of each group of overlapping detections, largest first.
+
+    A box mostly inside a stronger one is dropped too: the cascade often fires on a face and on a
+    tighter or looser box around the same face.
+    """
+    kept: list[Box] = []
+    for index in sorted(range(len(boxes)), key=lambda i: -strengths[i]):
+        box = boxes[index]
+        if all(
+            box.iou(other) <= MERGE_IOU and other.covers(box) < 0.6 and box.covers(other) < 0.6
+            for other in kept
+        ):
+            kept.append(box)
+    return sorted(kept, key=lambda box: -box.area)
+
+
+def normalise_light(grey: np.ndarray) -> np.ndarray:
+    """Contrast-limited adaptive equalisation, so faces in dim or blown-out frames show their features."""
+    rows, cols = grey.shape
+    tiles = (max(1, round(cols / CLAHE_TILE_PX)), max(1, round(rows / CLAHE_TILE_PX)))
+    clahe = cv2.createCLAHE(clipLimit=CLAHE_CLIP, tileGridSize=tiles)
+    return np.asarray(clahe.apply(grey))
+
+
+def shrink(grey: np.ndarray, factor: float) -> np.ndarray:
+    """`grey` resized by `factor` <= 1 with area averaging (no aliasing); the same array at 1."""
+    if factor >= 1.0:
+        return grey
+    return np.asarray(cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA))
+
+
+def _as_boxes(rectangles: Sequence[Sequence[int]]) -> list[Box]:
+    return [Box(int(x), int(y), int(w), int(h)) for x, y, w, h in rectangles]
+
+
+@dataclass
+class _Cascades:
+    detector: cv2.CascadeClassifier
+    verifier: cv2.CascadeClassifier
+
+
+class FaceDetector:
+    """Haar-cascade face finding with the speed/recall trade-offs above; safe to share between threads.
+
+    OpenCV's cascades keep scratch buffers inside, so each thread borrows a pair from a small pool
+    (as many pairs as were ever in use at once) instead of sharing one.
+    """
+
+    def __init__(self) -> None:
+        self._free: list[_Cascades] = []
+        self._lock = threading.Lock()
+        with self._borrow():  # load once now, so a missing or broken cascade file fails at startup
+            pass
+
+    @contextmanager
+    def _borrow(self) -> Iterator[_Cascades]:
+        with self._lock:
+            cascades = self._free.pop() if self._free else None
+        if cascades is None:
+            cascades = _Cascades(_load(DETECTOR_CASCADE), _load(VERIFIER_CASCADE))
+        try:
+            yield cascades
+        finally:
+            with self._lock:
+                self._free.append(cascades)
+
+    def find_faces(self, grey: np.ndarray, min_face_px: int) -> list[Box]:
+        """A thorough scan of a photo for faces at least `min_face_px` tall, largest first.
+
+        Candidates come from the frame and its equalised copy; each must be confirmed by the
+        verifier cascade in either one.
+        """
+        factor = min(1.0, WINDOW_PX / min_face_px)
+        small = shrink(grey, factor)
+        images = (small, normalise_light(small))
+        with self._borrow() as cascades:
+            candidates = self._candidates(cascades.detector, images)
+            faces = [
+                box for box in candidates if any(_confirmed(cascades.verifier, im, box) for im in images)
+            ]
+        return [box.scaled(1 / factor) for box in faces]
+
+    def scan(self, grey: np.ndarray, min_face_px: int) -> list[Box]:
+        """A quick scan of a video frame for faces at least `min_face_px` tall, largest first."""
+        factor = min(1.0, WINDOW_PX / min_face_px)
+        light = normalise_light(shrink(grey, factor))
+        with self._borrow() as cascades:
+            candidates = self._candidates(cascades.detector, (light,))
+            faces = [box for box in candidates if _confirmed(cascades.verifier, light, box)]
+        return [box.scaled(1 / factor) for box in faces]
+
+    def find_near(self, grey: np.ndarray, last_box: Box) -> Box | None:
+        """The face that was at `last_box` in an earlier frame, looked for only around it; None if gone."""
+        height, width = grey.shape
+        region = last_box.grown(TRACK_MARGIN, width, height)
+        if region.w < WINDOW_PX or region.h < WINDOW_PX:
+            return None
+        factor = min(1.0, TRACK_FACE_PX / last_box.w)
+        crop = grey[region.y : region.y + region.h, region.x : region.x + region.w]
+        light = normalise_light(shrink(crop, factor))
+        smallest, largest = (max(WINDOW_PX, round(last_box.w * factor * k)) for k in TRACK_SIZE_RANGE)
+        with self._borrow() as cascades:
+            found = cascades.detector.detectMultiScale(
+                light,
+                SCALE_STEP,
+                CANDIDATE_NEIGHBOURS,
+                minSize=(smallest, smallest),
+                maxSize=(largest, largest),
+            )
+        boxes = [box.scaled(1 / factor).shifted(region.x, region.y) for box in _as_boxes(found)]
+        best = max(boxes, key=last_box.iou, default=None)
+        return best if best is not None and last_box.iou(best) > 0 else None
+
+    @staticmethod
+    def _candidates(detector: cv2.CascadeClassifier, images: Sequence[np.ndarray]) -> list[Box]:
+        boxes: list[Box] = []
+        strengths: list[float] = []
+        for image in images:
+            found, neighbours = detector.detectMultiScale2(
+                image, SCALE_STEP, CANDIDATE_NEIGHBOURS, minSize=(WINDOW_PX, WINDOW_PX)
+            )
+            boxes += _as_boxes(found)
+            strengths += [float(count) for count in np.ravel(neighbours)]
+        return merge_overlapping(boxes, strengths)
+
+
+def _confirmed(verifier: cv2.CascadeClassifier, image: np.ndarray, candidate: Box) -> bool:
+    """Whether the verifier cascade also sees a face of about the candidate's size where it stands."""
+    height, width = image.shape
+    region = candidate.grown(VERIFY_MARGIN, width, height)
+    smallest, largest = (max(WINDOW_PX, round(candidate.w * k)) for k in VERIFY_SIZE_RANGE)
+    if region.w < smallest or region.h < smallest:
+        return False
+    crop = image[region.y : region.y + region.h, region.x : region.x + region.w]
+    found = verifier.detectMultiScale(
+        crop, SCALE_STEP, VERIFY_NEIGHBOURS, minSize=(smallest, smallest), maxSize=(largest, largest)
+    )
+    return any(candidate.iou(box.shifted(region.x, region.y)) > MERGE_IOU for box in _as_boxes(found))
+
+
+def _load(path: Path) -> cv2.CascadeClassifier:
+    cascade = cv2.CascadeClassifier(str(path))
+    if cascade.empty():
+        raise RuntimeError(f"could not load the Haar cascade {path}")
+    return cascade

@@ -1,0 +1,89 @@
+"""Turn untrusted image bytes into a grey frame, refusing what is too big, not an image, or not ours to take.
+
+The size is checked from the header before a single pixel is decoded, so a small file that claims a
+huge canvas (a decompression bomb) costs nothing. Nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Pillow's names for the formats we decode, and the media types they travel under.
+MEDIA_TYPE_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+ACCEPTED_MEDIA_TYPES = frozenset(MEDIA_TYPE_BY_FORMAT.values())
+
+
+class ImageError(ValueError):
+    """An image the engine will not analyse; the message says why, in words a caller can act on."""
+
+
+class ImageTooLarge(ImageError):
+    """More bytes than the configured limit."""
+
+
+class TooManyPixels(ImageError):
+    """A canvas larger than the configured pixel limit (or a decompression bomb)."""
+
+
+class UnsupportedImageType(ImageError):
+    """A real image, or a declared media type, that is not JPEG, PNG or WebP."""
+
+
+class UndecodableImage(ImageError):
+    """Bytes that are not an image, or an image that is truncated or corrupt."""
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """How much an image may weigh (bytes) and hold (width x height) before it is refused."""
+
+    max_bytes: int
+    max_pixels: int
+
+
+def check_media_type(media_type: str | None) -> None:
+    """Refuse a declared media type we do not take; `None` (undeclared) is left to the decoder to judge."""
+    if media_type is None:
+        return
+    essence = media_type.split(";", 1)[0].strip().lower()
+    if essence not in ACCEPTED_MEDIA_TYPES:
+        accepted = ", ".join(sorted(ACCEPTED_MEDIA_TYPES))
+        raise UnsupportedImageType(f"images of type {essence or '(empty)'} are not accepted; send {accepted}")
+
+
+def check_byte_count(byte_count: int, limits: ImageLimits) -> None:
+    """Refuse an image heavier than the limit; callers streaming a body call it before reading it all."""
+    if byte_count > limits.max_bytes:
+        raise ImageTooLarge(f"the image is larger than the limit of {limits.max_bytes} bytes")
+
+
+def decode_grey(data: bytes, limits: ImageLimits) -> np.ndarray:
+    """The image as an upright uint8 grey array (height x width), or an `ImageError` saying why not.
+
+    EXIF orientation is applied, so boxes refer to the image as a viewer sees it. JPEGs are decoded
+    straight to luma, which skips the colour work the detector and the model do not need.
+    """
+    check_byte_count(len(data), limits)
+    try:
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as error:
+        raise TooManyPixels(f"the image has too many pixels ({error})") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise UndecodableImage("the data is not an image we can read") from None
+    if image.format not in MEDIA_TYPE_BY_FORMAT:
+        raise UnsupportedImageType(f"{image.format} images are not accepted; send JPEG, PNG or WebP")
+    width, height = image.size
+    if width * height > limits.max_pixels:
+        raise TooManyPixels(
+            f"the image is {width}x{height} pixels, more than the limit of {limits.max_pixels} pixels"
+        )
+    try:
+        image.draft("L", image.size)
+        grey = ImageOps.exif_transpose(image.convert("L"))
+    except (OSError, ValueError, SyntaxError, EOFError):
+        raise UndecodableImage("the image is truncated or corrupt") from None
+    return np.asarray(grey)

@@ -1,0 +1,101 @@
+"""Follow faces across the frames of one stream and hold a steady mood.
+
+Faces are matched to tracks by box overlap. Each track smooths its emotion probabilities with an
+exponential moving average whose half-life is in seconds, so the smoothing means the same at 5 or 30
+frames per second. A track survives a few frames without a detection (the cascade flickers), keeping its
+last box; after that it ends. The mood is the tracks' smoothed probabilities, largest face weighted most,
+and it is held while nobody is in view, so the feed does not jump when a viewer looks away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.vision.faces import Box
+from service.vision.results import EmotionReading, Face, blend
+
+MATCH_IOU = 0.3  # a detection overlapping a track's last box at least this much continues that track
+
+
+@dataclass
+class Track:
+    """One face followed through a stream."""
+
+    track_id: int
+    box: Box
+    probabilities: np.ndarray  # smoothed
+    updated_s: float  # when its probabilities last took in a classification
+    missed_frames: int = 0
+
+
+class FaceTracker:
+    """Tracks and mood for one stream; not thread-safe (a stream handles one frame at a time)."""
+
+    def __init__(self, labels: Sequence[str], half_life_s: float, max_missed_frames: int):
+        self.labels = tuple(labels)
+        self.half_life_s = half_life_s
+        self.max_missed_frames = max_missed_frames
+        self.tracks: list[Track] = []
+        self._next_id = 1
+        self._held_mood: EmotionReading | None = None
+
+    def update(self, boxes: Sequence[Box], probabilities: np.ndarray, now_s: float) -> None:
+        """Take in this frame's detections and their (unsmoothed) probabilities, seen at `now_s`."""
+        matches = self._match(boxes)
+        for track in self.tracks:
+            track.missed_frames += 1
+        for track, index in matches:
+            weight = 1.0 - 0.5 ** (max(0.0, now_s - track.updated_s) / self.half_life_s)
+            track.probabilities = track.probabilities + weight * (probabilities[index] - track.probabilities)
+            track.box, track.updated_s, track.missed_frames = boxes[index], now_s, 0
+        unmatched = set(range(len(boxes))) - {index for _, index in matches}
+        self.tracks = [track for track in self.tracks if track.missed_frames <= self.max_missed_frames]
+        for index in sorted(unmatched):
+            self.tracks.append(Track(self._next_id, boxes[index], np.array(probabilities[index]), now_s))
+            self._next_id += 1
+        self.tracks.sort(key=lambda track: -track.box.area)
+        mood = blend(self.labels, self._stacked(), [track.box for track in self.tracks])
+        self._held_mood = mood or self._held_mood
+
+    def faces(self) -> list[Face]:
+        """The faces being tracked, largest first, with their smoothed emotions."""
+        return [
+            Face(track.box, EmotionReading.of(self.labels, track.probabilities), track.track_id)
+            for track in self.tracks
+        ]
+
+    @property
+    def mood(self) -> EmotionReading | None:
+        """The stream's mood; the last one seen while nobody is in view; None before any face."""
+        return self._held_mood
+
+    def _match(self, boxes: Sequence[Box]) -> list[tuple[Track, int]]:
+        """Greedy one-to-one pairs of track and detection, best overlap first."""
+        pairs = sorted(
+            (
+                (track.box.iou(box), position, index)
+                for position, track in enumerate(self.tracks)
+                for index, box in enumerate(boxes)
+            ),
+            reverse=True,
+        )
+        used_tracks: set[int] = set()
+        used_boxes: set[int] = set()
+        matches: list[tuple[Track, int]] = []
+        for overlap, position, index in pairs:
+            if overlap < MATCH_IOU:
+                break
+            if position in used_tracks or index in used_boxes:
+                continue
+            used_tracks.add(position)
+            used_boxes.add(index)
+            matches.append((self.tracks[position], index))
+        return matches
+
+    def _stacked(self) -> np.ndarray:
+        if not self.tracks:
+            return np.empty((0, len(self.labels)))
+        return np.stack([track.probabilities for track in self.tracks])
