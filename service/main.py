@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,15 +10,24 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from service.api.deps import Vision
 from service.api.middleware import install_middleware
-from service.api.routes import feed, health, metrics, page
+from service.api.routes import feed, health, metrics, page, predict, stream
 from service.config import Settings
 from service.news.feed import NewsFeed
+from service.vision.classifier import ModelError
+
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open what the routes share (model, feed store) once, and close it on shutdown."""
+    try:
+        app.state.vision = await Vision.open(app.state.settings)
+    except ModelError as error:  # the page and the feed still work; /predict and /ws/stream say why not
+        app.state.vision_error = str(error)
+        log.error("emotion recognition is unavailable: %s", error)
     await app.state.news.start()
     try:
         yield
@@ -33,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(page.router)
     app.include_router(feed.router)
+    app.include_router(predict.router)
+    app.include_router(stream.router)
     app.state.templates = Jinja2Templates(directory=app.state.settings.web_dir / "templates")
     app.mount("/static", StaticFiles(directory=app.state.settings.web_dir / "static"), name="static")
     install_middleware(app, app.state.settings)
