@@ -15,6 +15,7 @@ from service.api.middleware import install_middleware
 from service.api.routes import feed, health, metrics, page, predict, stream
 from service.config import Settings
 from service.news.feed import NewsFeed
+from service.observability import count_feed_fetch
 from service.vision.classifier import ModelError
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="moodfeed", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings or Settings()
     app.state.news = NewsFeed.from_settings(app.state.settings)
+    app.state.news.on_fetch(count_feed_fetch)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(page.router)

@@ -123,3 +123,8 @@ def logging_config(log_format: str, log_level: str) -> dict[str, Any]:
             for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
         },
     }
+
+
+def count_feed_fetch(feed_url: str, outcome: str) -> None:
+    """A news-feed fetch listener: count the fetch under its outcome (ok, not_modified, error)."""
+    FEED_FETCHES.labels(str(outcome)).inc()

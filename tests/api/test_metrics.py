@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from service.config import Settings
 from service.main import create_app
+from tests.news.feed_server import FeedServer, Reply
 
 
 def request_count(route: str, status: str) -> float:
@@ -40,3 +43,18 @@ def test_request_latency_is_counted_by_route_template_not_raw_path() -> None:
     assert request_count("/healthz", "200") == before[0] + 1
     assert request_count("unmatched", "404") == before[1] + 1
     assert "no-such-page-4711" not in client.get("/metrics").text
+
+
+def fetches(result: str) -> float:
+    return REGISTRY.get_sample_value("moodfeed_feed_fetches_total", {"result": result}) or 0.0
+
+
+def test_feed_fetches_are_counted_by_result(tmp_path: Path) -> None:
+    with FeedServer() as feed_server:
+        good = feed_server.serve("/rss", Reply.fixture("good.rss.xml"))
+        broken = feed_server.serve("/broken", Reply(b"oops", status=500))
+        settings = Settings(feeds=f"{good},{broken}", feed_db_path=tmp_path / "feeds.db", feed_refresh=False)
+        before = fetches("ok"), fetches("error")
+        with TestClient(create_app(settings)) as client:
+            client.portal.call(client.app.state.news.refresh)  # type: ignore[attr-defined, union-attr]
+    assert (fetches("ok"), fetches("error")) == (before[0] + 1, before[1] + 1)
