@@ -9,29 +9,36 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.main import create_app
 
-UNREACHABLE_FEED = "http://127.0.0.1:9/rss"  # refused at once, like being offline
 
-
-def offline_settings(tmp_path: Path) -> Settings:
-    return Settings(feeds=UNREACHABLE_FEED, feed_db_path=tmp_path / "feeds.db", feed_refresh=False)
-
-
-def test_healthz_answers_as_soon_as_the_process_is_up(tmp_path: Path) -> None:
-    response = TestClient(create_app(offline_settings(tmp_path))).get("/healthz")
+def test_healthz_answers_as_soon_as_the_process_is_up(offline_settings: Settings) -> None:
+    response = TestClient(create_app(offline_settings)).get("/healthz")
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
-def test_readyz_is_503_and_names_the_failed_check_before_startup(tmp_path: Path) -> None:
+def test_readyz_is_503_and_names_the_failed_check_before_startup(offline_settings: Settings) -> None:
     # Without entering the client, the app's startup (model, feed store) has not run.
-    response = TestClient(create_app(offline_settings(tmp_path))).get("/readyz")
+    response = TestClient(create_app(offline_settings)).get("/readyz")
     assert response.status_code == 503
     assert response.json()["status"] == "not ready"
-    assert response.json()["checks"]["feed_store"] is False
+    assert response.json()["checks"] == {"model": False, "feed_store": False}
 
 
-def test_readyz_is_200_once_startup_has_opened_everything(tmp_path: Path) -> None:
-    with TestClient(create_app(offline_settings(tmp_path))) as client:
+def test_readyz_is_200_once_startup_has_opened_everything(offline_settings: Settings) -> None:
+    with TestClient(create_app(offline_settings)) as client:
         response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["status"] == "ready"
     assert all(response.json()["checks"].values())
+
+
+def test_readyz_stays_503_with_the_reason_when_the_model_cannot_load(
+    offline_settings: Settings, tmp_path: Path
+) -> None:
+    settings = offline_settings.model_copy(update={"model_path": tmp_path / "missing.onnx"})
+    with TestClient(create_app(settings)) as client:
+        ready = client.get("/readyz")
+        alive = client.get("/healthz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"model": False, "feed_store": True}
+    assert "missing.onnx" in ready.json()["detail"]
+    assert alive.status_code == 200

@@ -1,8 +1,10 @@
-"""Per-client rate limiting: a token bucket per IP, 429 with Retry-After, probes exempt."""
+"""Load limits: a token bucket per client IP (429 with Retry-After, probes exempt), a cap on open streams."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from service.api.limits import TokenBuckets
 from service.config import Settings
@@ -71,3 +73,21 @@ def test_least_recently_seen_clients_are_forgotten_past_the_cap() -> None:
     buckets.take("c")  # evicts "a", which comes back with a full bucket
     assert buckets.take("a") == 0.0
     assert buckets.take("c") > 0.0
+
+
+def test_a_stream_past_the_cap_is_closed_with_1013_and_a_reason_and_the_slot_frees(
+    offline_settings: Settings, astronaut_jpeg: bytes
+) -> None:
+    settings = offline_settings.model_copy(update={"max_streams": 1})
+    with TestClient(create_app(settings)) as client:
+        with client.websocket_connect("/ws/stream") as first:
+            refused = client.websocket_connect("/ws/stream")
+            with refused as second, pytest.raises(WebSocketDisconnect) as closed:
+                second.receive_json()
+            assert closed.value.code == 1013
+            assert "all 1 stream slots are in use" in closed.value.reason
+            first.send_bytes(astronaut_jpeg)
+            assert first.receive_json()["seq"] == 1
+        with client.websocket_connect("/ws/stream") as after:
+            after.send_bytes(astronaut_jpeg)
+            assert after.receive_json()["seq"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import sys
@@ -44,3 +45,22 @@ def test_an_exception_is_logged_as_text_inside_the_json_line() -> None:
         record = logging.LogRecord("service", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
     line = json.loads(JsonFormatter().format(record))
     assert "ValueError: no faces" in line["exception"]
+
+
+def test_uploads_frames_and_bad_images_leave_no_image_data_in_the_logs(
+    offline_settings: Settings, astronaut_jpeg: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    jpeg, truncated = astronaut_jpeg, astronaut_jpeg[: len(astronaut_jpeg) // 3]
+    as_jpeg = {"Content-Type": "image/jpeg"}
+    with caplog.at_level(logging.DEBUG), TestClient(create_app(offline_settings)) as client:
+        assert client.post("/predict", content=jpeg, headers=as_jpeg).status_code == 200
+        assert client.post("/predict", content=truncated, headers=as_jpeg).status_code == 400
+        with client.websocket_connect("/ws/stream") as stream:
+            stream.send_bytes(jpeg)
+            stream.receive_json()
+            stream.send_bytes(truncated)
+            stream.receive_json()
+    logged = "\n".join(JsonFormatter().format(record) for record in caplog.records)
+    assert "/predict" in logged  # the access lines were captured...
+    for image_trace in (base64.b64encode(jpeg[:48]).decode(), "\\xff\\xd8", "\\u00ff\\u00d8", "JFIF"):
+        assert image_trace not in logged  # ...and nothing of the image itself

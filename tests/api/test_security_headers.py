@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from service.config import PAGE_CSP, Settings
 from service.main import create_app
@@ -46,6 +48,22 @@ def test_cors_opens_to_configured_origins_only() -> None:
     assert "access-control-allow-origin" not in other.headers
 
 
-def test_allowed_origins_are_read_from_a_comma_separated_variable(monkeypatch) -> None:
+def test_allowed_origins_are_read_from_a_comma_separated_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOODFEED_CORS_ALLOWED_ORIGINS", "https://a.example, https://b.example/")
     assert Settings().cors_allowed_origins == ["https://a.example", "https://b.example"]
+
+
+def test_a_websocket_from_another_site_is_refused_unless_its_origin_is_allowed(
+    offline_settings: Settings,
+) -> None:
+    settings = offline_settings.model_copy(update={"cors_allowed_origins": ["https://app.example"]})
+    with TestClient(create_app(settings)) as client:
+        for origin in ("http://testserver", "https://app.example", None):  # same site, allowed, a program
+            headers = {"Origin": origin} if origin else {}
+            with client.websocket_connect("/ws/stream", headers=headers) as stream:
+                stream.send_bytes(b"not an image")
+                assert "error" in stream.receive_json()
+        cross_site = client.websocket_connect("/ws/stream", headers={"Origin": "https://elsewhere.example"})
+        with pytest.raises(WebSocketDisconnect) as refused, cross_site:
+            pass
+        assert (refused.value.code, refused.value.reason) == (1008, "origin not allowed")

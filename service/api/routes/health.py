@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from service.api.deps import loaded_vision, vision_unavailable_reason
 from service.news.feed import NewsFeed
 
 router = APIRouter(tags=["health"])
@@ -24,11 +27,13 @@ def feed_store_open(news: NewsFeed) -> bool:
     return True
 
 
-@router.get("/readyz", responses={503: {"description": "Not ready yet: see which check failed"}})
+@router.get("/readyz", responses={503: {"description": "Not ready: `checks` says which part is missing"}})
 def readyz(request: Request) -> JSONResponse:
-    """Ready for traffic: the feed store is open (the app's startup has run)."""
-    checks = {"feed_store": feed_store_open(request.app.state.news)}
+    """Ready for traffic: the emotion model is loaded and the feed store is open."""
+    model_loaded = loaded_vision(request.app) is not None
+    checks = {"model": model_loaded, "feed_store": feed_store_open(request.app.state.news)}
     ready = all(checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
-    )
+    body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
+    if not model_loaded:
+        body["detail"] = vision_unavailable_reason(request.app)
+    return JSONResponse(body, status_code=200 if ready else 503)
