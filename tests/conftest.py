@@ -1,0 +1,94 @@
+"""Shared fixtures: a tiny emotion model honouring the shipped model's contract, and an app running on it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import onnx
+import pytest
+from fastapi.testclient import TestClient
+from onnx import TensorProto, helper
+
+from service.config import MODEL_DIR, Settings
+from service.main import create_app
+
+EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+INPUT_SIDE = 48
+
+
+def write_tiny_model(folder: Path, labels: tuple[str, ...] = EMOTIONS, outputs: int | None = None) -> Path:
+    """An ONNX model with the shipped contract whose answer depends only on a face's mean brightness.
+
+    Input float32 [N, 1, 48, 48] grey levels 0-255, output [N, outputs] softmax probabilities: a bright
+    face reads `happy`, a dark one `sad`, mid-grey is close to uniform. Writes `emotion.onnx` and
+    `emotion.json` into `folder` and returns the model's path.
+    """
+    outputs = len(labels) if outputs is None else outputs
+    happy, sad = (labels.index(name) if name in labels else 0 for name in ("happy", "sad"))
+    weights = [0.0] * outputs
+    biases = [0.0] * outputs
+    weights[happy], biases[happy] = 12.0, -6.0
+    weights[sad], biases[sad] = -12.0, 6.0
+    graph = helper.make_graph(
+        [
+            helper.make_node("ReduceMean", ["grey_levels"], ["mean"], axes=[2, 3], keepdims=1),
+            helper.make_node("Flatten", ["mean"], ["flat"], axis=1),
+            helper.make_node("Div", ["flat", "full_scale"], ["brightness"]),
+            helper.make_node("MatMul", ["brightness", "weights"], ["product"]),
+            helper.make_node("Add", ["product", "biases"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+        ],
+        "tiny_emotions",
+        [helper.make_tensor_value_info("grey_levels", TensorProto.FLOAT, ["N", 1, INPUT_SIDE, INPUT_SIDE])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", outputs])],
+        initializer=[
+            helper.make_tensor("full_scale", TensorProto.FLOAT, [1], [255.0]),
+            helper.make_tensor("weights", TensorProto.FLOAT, [1, outputs], weights),
+            helper.make_tensor("biases", TensorProto.FLOAT, [outputs], biases),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8  # what every onnxruntime since 1.14 reads
+    onnx.checker.check_model(model)
+    model_path = folder / "emotion.onnx"
+    onnx.save(model, model_path)
+    card = {"labels": list(labels), "input_size": [INPUT_SIDE, INPUT_SIDE]}
+    (folder / "emotion.json").write_text(json.dumps(card), encoding="utf-8")
+    return model_path
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of the tiny model (its card `emotion.json` lies beside it)."""
+    return write_tiny_model(tmp_path_factory.mktemp("tiny_model"))
+
+
+@pytest.fixture(scope="session")
+def shipped_model() -> Path:
+    """Path of the shipped model; tests using it are skipped until model/emotion.onnx exists."""
+    path = MODEL_DIR / "emotion.onnx"
+    if not path.is_file():
+        pytest.skip("model/emotion.onnx is not there yet (the trained model is exported by model/export.py)")
+    return path
+
+
+def vision_settings(model_path: Path, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for an app on `model_path` that stays offline and does not rate-limit the tests."""
+    return Settings(
+        model_path=model_path,
+        model_card_path=model_path.with_name("emotion.json"),
+        feed_refresh=False,
+        feed_db_path=data_dir / "feeds.db",
+        rate_limit_per_s=0,
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session")
+def vision_client(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A started app (lifespan run) whose vision engine uses the tiny model."""
+    with TestClient(create_app(vision_settings(tiny_model, tmp_path_factory.mktemp("app")))) as client:
+        yield client

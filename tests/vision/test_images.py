@@ -1,0 +1,88 @@
+"""Decoding untrusted image bytes: what is taken, what is refused, and why."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from service.vision.images import (
+    ImageLimits,
+    ImageTooLarge,
+    TooManyPixels,
+    UndecodableImage,
+    UnsupportedImageType,
+    check_media_type,
+    decode_grey,
+)
+from tests.vision.frames import astronaut_grey, encode, png_header_only
+
+LIMITS = ImageLimits(max_bytes=8 * 1024 * 1024, max_pixels=40_000_000)
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
+def test_decodes_jpeg_png_and_webp_to_the_grey_picture(image_format: str) -> None:
+    grey = decode_grey(encode(astronaut_grey(), image_format, quality=95), LIMITS)
+    assert grey.shape == (512, 512) and grey.dtype == np.uint8
+    assert np.abs(grey.astype(int) - astronaut_grey()).mean() < 3
+
+
+def test_colour_images_become_grey() -> None:
+    rgb = np.dstack([astronaut_grey()] * 3)
+    assert decode_grey(encode(rgb, "PNG"), LIMITS).shape == (512, 512)
+
+
+def test_exif_orientation_is_applied_so_boxes_match_what_a_viewer_sees() -> None:
+    wide = np.zeros((100, 300), np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    assert decode_grey(encode(wide, "JPEG", exif=exif), LIMITS).shape == (300, 100)
+
+
+def test_refuses_more_bytes_than_the_limit() -> None:
+    data = encode(astronaut_grey(), "PNG")
+    with pytest.raises(ImageTooLarge, match="limit"):
+        decode_grey(data, ImageLimits(max_bytes=len(data) - 1, max_pixels=LIMITS.max_pixels))
+
+
+def test_refuses_a_decompression_bomb_from_its_header() -> None:
+    bomb = png_header_only(30_000, 30_000)
+    assert len(bomb) < 200
+    with pytest.raises(TooManyPixels):
+        decode_grey(bomb, LIMITS)
+
+
+def test_refuses_an_image_over_the_configured_pixel_limit() -> None:
+    with pytest.raises(TooManyPixels, match="512x512"):
+        decode_grey(
+            encode(astronaut_grey(), "PNG"), ImageLimits(max_bytes=LIMITS.max_bytes, max_pixels=500 * 500)
+        )
+
+
+def test_refuses_a_truncated_jpeg() -> None:
+    data = encode(astronaut_grey(), "JPEG")
+    with pytest.raises(UndecodableImage, match="truncated"):
+        decode_grey(data[: len(data) // 2], LIMITS)
+
+
+@pytest.mark.parametrize("data", [b"", b"hello, not an image", b"\xff\xd8\xff" + bytes(100)])
+def test_refuses_bytes_that_are_not_an_image(data: bytes) -> None:
+    with pytest.raises(UndecodableImage):
+        decode_grey(data, LIMITS)
+
+
+@pytest.mark.parametrize("image_format", ["GIF", "BMP", "TIFF"])
+def test_refuses_real_images_of_other_types(image_format: str) -> None:
+    with pytest.raises(UnsupportedImageType, match=image_format):
+        decode_grey(encode(astronaut_grey(), image_format), LIMITS)
+
+
+def test_declared_media_types_image_jpeg_png_and_webp_are_taken_with_parameters_and_any_case() -> None:
+    for media_type in ("image/jpeg", "IMAGE/PNG", "image/webp; q=1", None):
+        check_media_type(media_type)
+
+
+@pytest.mark.parametrize("media_type", ["text/plain", "image/gif", "application/json", ""])
+def test_other_declared_media_types_are_refused(media_type: str) -> None:
+    with pytest.raises(UnsupportedImageType):
+        check_media_type(media_type)
