@@ -74,7 +74,8 @@ export class Camera {
     this.canvas.width = size.width;
     this.canvas.height = size.height;
     this.context.drawImage(this.video, 0, 0, size.width, size.height);
-    const jpeg = await new Promise((resolve) => this.canvas.toBlob(resolve, "image/jpeg", JPEG_QUALITY));
-    return jpeg ? { jpeg, size } : null;
+    const blob = await new Promise((resolve) => this.canvas.toBlob(resolve, "image/jpeg", JPEG_QUALITY));
+    // Bytes rather than the Blob: the socket sends them at once, and devtools can see what was sent.
+    return blob ? { jpeg: await blob.arrayBuffer(), size } : null;
   }
 }

@@ -15,7 +15,7 @@ export function streamUrl() {
 
 export class FrameStream {
   /**
-   * capture: async () => {jpeg: Blob, size} | null
+   * capture: async () => {jpeg: ArrayBuffer, size} | null
    * onAnswer(answer, size): a processed frame's JSON and the size of the frame it answers
    * onState({state, detail}): state is "connecting" | "live" | "reconnecting" | "idle"
    */
