@@ -51,8 +51,12 @@ class ProbabilityModel(nn.Module):
         self.flip_average = flip_average
 
     def forward(self, grey_levels: torch.Tensor) -> torch.Tensor:
-        probabilities = torch.softmax(self.net(grey_levels), dim=1)
-        if self.flip_average:
-            mirrored = torch.softmax(self.net(torch.flip(grey_levels, dims=[3])), dim=1)
-            probabilities = (probabilities + mirrored) / 2
-        return probabilities
+        if not self.flip_average:
+            return torch.softmax(self.net(grey_levels), dim=1)
+        # One pass over faces and mirrors stacked on the batch: the exported graph then holds each weight
+        # once (two calls make int8 quantisation copy every weight, doubling the file).
+        faces = grey_levels.shape[0]
+        probabilities = torch.softmax(
+            self.net(torch.cat([grey_levels, torch.flip(grey_levels, dims=[3])])), dim=1
+        )
+        return (probabilities[:faces] + probabilities[faces:]) / 2
