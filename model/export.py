@@ -19,6 +19,7 @@ import pickle
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -58,18 +59,20 @@ def load_checkpoint(path: Path) -> tuple[EmotionNet, dict[str, Any]]:
 def export_onnx(model: torch.nn.Module, path: Path) -> None:
     """Write `model` as one self-contained ONNX file with a dynamic batch dimension and batch norm folded."""
     example = torch.zeros(2, 1, FACE_SIDE, FACE_SIDE)
-    torch.onnx.export(
-        model.eval(),
-        (example,),
-        str(path),
-        dynamo=True,
-        input_names=[INPUT_NAME],
-        output_names=[OUTPUT_NAME],
-        dynamic_shapes=({0: torch.export.Dim("batch")},),  # by position: forward's argument name may vary
-        optimize=True,
-        external_data=False,
-        verbose=False,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.export's own deprecations, not ours to act on
+        torch.onnx.export(
+            model.eval(),
+            (example,),
+            str(path),
+            dynamo=True,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_shapes=({0: torch.export.Dim("batch")},),  # by position: forward's argument name may vary
+            optimize=True,
+            external_data=False,
+            verbose=False,
+        )
 
 
 def training_commit(checkpoint_path: Path, facts: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,49 @@
+"""model.train end to end on ~200 synthetic faces: one epoch, a checkpoint, metrics, and a resume."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from model import train
+
+
+def test_one_epoch_writes_a_checkpoint_with_what_export_needs(trained_checkpoint, tiny_csv):
+    checkpoint = torch.load(trained_checkpoint, map_location="cpu", weights_only=False)
+
+    assert checkpoint["epoch"] == 1
+    assert checkpoint["config"]["data"] == str(tiny_csv)
+    assert checkpoint["facts"]["data_sha256"] and checkpoint["facts"]["skipped_rows"] == 0
+    assert checkpoint["train_seconds"] > 0
+    assert 0 <= checkpoint["metrics"]["val_accuracy"] <= 1
+    lines = (trained_checkpoint.parent / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1]
+
+
+def test_resume_of_a_finished_run_trains_no_further_epoch(tiny_csv, tmp_path):
+    options = [
+        f"--data={tiny_csv}",
+        "--ferplus=",
+        f"--out_dir={tmp_path}",
+        "--widths=(8,8,8,8)",
+        "--epochs=1",
+    ]
+    train.main(options)
+    written = (tmp_path / "last.pt").stat().st_mtime_ns
+
+    train.main([*options, "--resume"])
+
+    assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 1
+    assert (tmp_path / "last.pt").stat().st_mtime_ns == written
+
+
+def test_unknown_option_is_refused_with_the_list_of_options():
+    with pytest.raises(SystemExit, match="unknown option '--epoch=3'"):
+        train.main(["--epoch=3"])
+
+
+def test_missing_data_is_refused_with_a_hint(tmp_path):
+    with pytest.raises(SystemExit, match="training data not found"):
+        train.main([f"--data={tmp_path / 'none.csv'}"])
