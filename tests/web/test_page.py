@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 from PIL import Image
-from playwright.sync_api import Browser, Page, ViewportSize, WebSocket, expect
+from playwright.sync_api import Browser, FilePayload, Page, ViewportSize, WebSocket, expect
 
 from tests.web.live_server import LiveServer
 
@@ -138,6 +138,7 @@ def test_fake_webcam_face_gets_a_labelled_box_over_the_mirrored_video(
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     expect(page.locator("#camera-toggle")).to_have_text("Stop camera")
     expect(page.locator("#mood-bars .bar-value").first).to_have_text(re.compile(r"\d+%"))
+    expect(page.locator("#timeline")).to_have_attribute("aria-label", re.compile(r"^Over the last minute"))
 
     # The box is drawn where the server found the face, flipped like the mirrored video it sits on.
     face = stream.last_face()["box"]
@@ -217,6 +218,21 @@ def test_without_camera_permission_a_photo_drives_the_overlay_and_the_feed(
     wait_for_feed(page)
     page.screenshot(path=artifacts / "page-photo-phone.png", full_page=True)
     assert errors.messages == []
+
+
+def test_a_photo_the_server_cannot_read_gets_its_reason_shown(
+    browser_without_camera: Browser, open_page: OpenPage, server: Any
+) -> None:
+    page, errors = open_page(browser_without_camera, DESKTOP)
+    not_an_image: FilePayload = {"name": "holiday.jpg", "mimeType": "image/jpeg", "buffer": b"no JPEG here"}
+    as_sent = (not_an_image["name"], not_an_image["buffer"], not_an_image["mimeType"])
+    refusal = httpx.post(server.url + "/predict", files={"file": as_sent})
+    assert refusal.status_code == 400
+
+    page.set_input_files("#upload", files=[not_an_image])
+    expect(page.locator("#notice")).to_have_text(f"That photo could not be read: {refusal.json()['detail']}")
+    expect(page.locator("#faces li")).to_have_text("No face yet.")
+    assert [message for message in errors.messages if "400 (Bad Request)" not in message] == []
 
 
 def test_story_text_from_hostile_feeds_is_shown_as_plain_text(
