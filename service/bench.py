@@ -1,0 +1,272 @@
+"""`moodfeed bench`: how fast the vision engine is on this machine, against the naive pipeline, in one run.
+
+In-process figures run pinned to one core: the naive pipeline (stock full-resolution Haar, then the
+classifier on every frame), our stream path, detection and classification on their own, and single
+photos. Then a real `moodfeed serve` on 127.0.0.1 (all cores) is timed over HTTP (`POST /predict` at
+concurrency 1, 4 and 16) and over WebSockets (1 and 8 streams, one frame in flight each, as the page
+sends them). The frames are built from scikit-image's astronaut photo (public domain): 640x480 webcam
+frames with one face about 110 px tall, and a second one in every other frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+import cv2
+import httpx
+import numpy as np
+from PIL import Image
+
+from service.config import Settings
+from service.vision.classifier import crop_faces
+from service.vision.engine import VisionEngine
+from service.vision.faces import DETECTOR_CASCADE, Box
+from service.vision.images import decode_grey
+
+FRAME_SHAPE = (480, 640)
+ASTRONAUT_FACE = Box(177, 66, 95, 95)  # in skimage's 512x512 astronaut
+Input = TypeVar("Input")
+STOCK_SCALE, STOCK_NEIGHBOURS, STOCK_MIN_FACE_PX = 1.1, 5, 24  # OpenCV's usual call
+JPEG_HEADERS = {"Content-Type": "image/jpeg"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--frames", type=int, default=90, help="video frames per in-process measurement")
+    parser.add_argument("--requests", type=int, default=64, help="/predict requests per concurrency level")
+    parser.add_argument("--stream-seconds", type=float, default=10.0, help="how long each stream test runs")
+
+
+def astronaut_grey() -> np.ndarray:
+    try:
+        from skimage import data
+    except ImportError:
+        sys.exit("moodfeed bench: needs scikit-image for its test photo: pip install 'moodfeed[test]'")
+    return np.asarray(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY))
+
+
+def jpeg(grey: np.ndarray, quality: int = 80) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(grey).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def webcam_clip(frame_count: int) -> list[bytes]:
+    """JPEG frames of a person swaying a little; every other frame has a second, smaller face."""
+    person = astronaut_grey()
+    scale = 110 / ASTRONAUT_FACE.w
+    person = cv2.resize(person, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    face = ASTRONAUT_FACE.scaled(scale)
+    second_face = cv2.resize(person[face.y : face.y + face.h, face.x : face.x + face.w], (100, 100))
+    frames = []
+    for index in range(frame_count):
+        sway = round(8 * np.sin(index / 6))
+        frame = np.full(FRAME_SHAPE, 96, np.uint8)
+        left = 20 + sway
+        visible = person[: FRAME_SHAPE[0] - 10, : FRAME_SHAPE[1] - left - 220]
+        frame[10 : 10 + visible.shape[0], left : left + visible.shape[1]] = visible
+        if index % 2:
+            frame[150:250, 500 - sway : 600 - sway] = second_face
+        frames.append(jpeg(frame))
+    return frames
+
+
+def group_photo() -> tuple[bytes, int]:
+    """A 1280x960 photo with twelve copies of the astronaut's face, 35 to 120 px tall, and their count."""
+    astronaut = astronaut_grey()
+    face = astronaut[ASTRONAUT_FACE.y : ASTRONAUT_FACE.y + 95, ASTRONAUT_FACE.x : ASTRONAUT_FACE.x + 95]
+    photo = cv2.resize(astronaut, (1280, 960))
+    sides = np.linspace(35, 120, 12).astype(int)
+    for index, side in enumerate(sides):
+        row, col = divmod(index, 4)
+        top, left = 40 + row * 300, 40 + col * 310
+        photo[top : top + side, left : left + side] = cv2.resize(face, (side, side))
+    return jpeg(photo, 90), len(sides)
+
+
+@contextmanager
+def one_core() -> Iterator[None]:
+    """Run the block on a single core, as the per-core targets are stated."""
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {max(cores)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, cores)
+
+
+def timed(step: Callable[[Input], object], inputs: Sequence[Input]) -> tuple[list[float], float]:
+    """Wall milliseconds of each call, and the mean CPU milliseconds per call."""
+    step(inputs[0])  # warm-up: first-call allocations are not what a running server pays
+    wall_ms = []
+    cpu_started = time.thread_time()
+    for item in inputs:
+        started = time.perf_counter()
+        step(item)
+        wall_ms.append((time.perf_counter() - started) * 1000)
+    return wall_ms, (time.thread_time() - cpu_started) * 1000 / len(inputs)
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    return float(np.percentile(values, share * 100))
+
+
+def report(label: str, wall_ms: Sequence[float], cpu_ms: float | None = None) -> float:
+    mean = statistics.fmean(wall_ms)
+    cpu = f"  cpu {cpu_ms:7.1f} ms" if cpu_ms is not None else ""
+    p50, p95 = percentile(wall_ms, 0.5), percentile(wall_ms, 0.95)
+    print(f"  {label:<44} mean {mean:7.1f} ms  p50 {p50:7.1f}  p95 {p95:7.1f}{cpu}")
+    return mean
+
+
+def in_process(engine: VisionEngine, clip: list[bytes]) -> None:
+    stock = cv2.CascadeClassifier(str(DETECTOR_CASCADE))
+    limits = engine.stream.limits
+
+    def naive(frame: bytes, min_face_px: int = STOCK_MIN_FACE_PX) -> object:
+        grey = decode_grey(frame, limits)
+        size = (min_face_px, min_face_px)
+        found = stock.detectMultiScale(grey, STOCK_SCALE, STOCK_NEIGHBOURS, minSize=size)
+        return engine.classify(grey, [Box(*map(int, box)) for box in found])
+
+    print(f"Video frames, 640x480, one core ({len(clip)} frames, 1-2 faces ~100-110 px):")
+    naive_ms = report("naive: stock Haar minSize 24 + classify", *timed(naive, clip))
+    report("stock Haar minSize 96 + classify (reference)", *timed(lambda frame: naive(frame, 96), clip))
+    session = engine.open_stream()
+    ours_ms = report("ours: stream path end to end", *timed(session.analyse_frame, clip))
+    print(f"  speed-up over naive: {naive_ms / ours_ms:.1f}x")
+    breakdown = [session.analyse_frame(frame).timings for frame in clip]
+    for stage in ("decode_ms", "detect_ms", "classify_ms"):
+        print(f"    {stage[:-3]:<10} {statistics.fmean(getattr(t, stage) for t in breakdown):6.2f} ms/frame")
+    greys = [decode_grey(frame, limits) for frame in clip]
+    min_face = round(engine.stream.min_face_fraction * min(FRAME_SHAPE))
+    full_scan = timed(lambda grey: engine.detector.scan(grey, min_face), greys)
+    report("ours: full scan alone (every frame)", *full_scan)
+    print("Classification:")
+    face = crop_faces(greys[0], [Box(0, 0, 100, 100)], engine.classifier.input_size)
+    for batch in (1, 8):
+        crops = np.repeat(face, batch, axis=0)
+        wall, cpu = timed(engine.classifier.classify, [crops] * 50)
+        per_face_ms = statistics.fmean(wall) / batch
+        print(f"  batch of {batch}: {per_face_ms:6.2f} ms per face (cpu {cpu / batch:.2f})")
+    print("Photos through the /predict path, one core:")
+    astronaut = jpeg(astronaut_grey(), 90)
+    report("astronaut 512x512, min_face 24", *timed(engine.analyse_photo, [astronaut] * 5))
+    group, faces = group_photo()
+    for min_face_px in (24, 48, 96):
+        found = len(engine.analyse_photo(group, min_face_px=min_face_px).faces)
+        label = f"group 1280x960, min_face {min_face_px}: {found}/{faces} faces"
+        report(label, *timed(partial(engine.analyse_photo, min_face_px=min_face_px), [group] * 3))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def served(data_dir: Path) -> Iterator[str]:
+    """A real `moodfeed serve` on a free loopback port, offline and without rate limits."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "MOODFEED_RATE_LIMIT_PER_S": "0",
+        "MOODFEED_FEED_REFRESH": "false",
+        "MOODFEED_FEED_DB_PATH": str(data_dir / "feeds.db"),
+        "MOODFEED_MAX_STREAMS": "64",
+        "MOODFEED_LOG_LEVEL": "warning",
+    }
+    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:  # an empty image gets 400 once the model is loaded, 503 before
+                probe = httpx.post(f"{url}/predict", content=b"", headers={"Content-Type": "image/png"})
+                if probe.status_code != 503:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("moodfeed serve did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def predict_load(url: str, photo: bytes, concurrency: int, requests: int) -> tuple[list[float], float]:
+    """Latencies (ms) of `requests` POSTs from `concurrency` clients at once, and requests per second."""
+    latencies: list[float] = []
+    queue = list(range(requests))
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while queue:
+            queue.pop()
+            started = time.perf_counter()
+            response = await http.post(f"{url}/predict", content=photo, headers=JPEG_HEADERS)
+            response.raise_for_status()
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=120) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, requests / elapsed
+
+
+async def stream_load(url: str, clip: list[bytes], streams: int, seconds: float) -> list[float]:
+    """Answered frames per second of each of `streams` sockets sending with one frame in flight."""
+    from websockets.asyncio.client import connect
+
+    async def viewer() -> float:
+        answered = 0
+        async with connect(url.replace("http", "ws", 1) + "/ws/stream", max_size=2**20) as socket:
+            started = time.perf_counter()
+            while time.perf_counter() - started < seconds:
+                await socket.send(clip[answered % len(clip)])
+                await socket.recv()
+                answered += 1
+            return answered / (time.perf_counter() - started)
+
+    return list(await asyncio.gather(*(viewer() for _ in range(streams))))
+
+
+def over_loopback(clip: list[bytes], requests: int, stream_seconds: float) -> None:
+    photo = jpeg(astronaut_grey(), 90)
+    with tempfile.TemporaryDirectory() as data_dir, served(Path(data_dir)) as url:
+        print(f"POST /predict over HTTP on 127.0.0.1 (astronaut 512x512 JPEG, {os.cpu_count()} cores):")
+        for concurrency in (1, 4, 16):
+            latencies, throughput = asyncio.run(predict_load(url, photo, concurrency, requests))
+            report(f"concurrency {concurrency:>2} ({throughput:5.1f} requests/s)", latencies)
+        print(f"WS /ws/stream, one frame in flight per stream, {stream_seconds:g} s each:")
+        for streams in (1, 8):
+            rates = asyncio.run(stream_load(url, clip, streams, stream_seconds))
+            slowest, mean = min(rates), statistics.fmean(rates)
+            print(f"  {streams} stream(s): {slowest:5.1f} fps slowest, {mean:5.1f} fps mean each")
+
+
+def run(arguments: argparse.Namespace) -> int:
+    engine = VisionEngine.from_settings(Settings())
+    clip = webcam_clip(arguments.frames)
+    with one_core():
+        in_process(engine, clip)
+    over_loopback(clip, arguments.requests, arguments.stream_seconds)
+    return 0

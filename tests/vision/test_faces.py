@@ -1,0 +1,143 @@
+"""Finding faces: real photos, hard light, several faces, nothing at all, and faces followed across frames."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from service.vision.faces import DETECTOR_CASCADE, Box, FaceDetector, merge_overlapping
+from tests.vision.frames import (
+    ASTRONAUT_FACE,
+    astronaut_face_crop,
+    astronaut_grey,
+    fer_faces,
+    paste,
+    webcam_face_box,
+    webcam_frame,
+)
+
+
+@pytest.fixture(scope="module")
+def detector() -> FaceDetector:
+    return FaceDetector()
+
+
+def stock_haar(grey: np.ndarray) -> list[Box]:
+    """The baseline the issue measures against: OpenCV's cascade with its usual settings, full resolution."""
+    found = cv2.CascadeClassifier(str(DETECTOR_CASCADE)).detectMultiScale(grey, 1.1, 5, minSize=(24, 24))
+    return [Box(*map(int, box)) for box in found]
+
+
+def matched(found: list[Box], truth: list[Box]) -> tuple[int, int]:
+    """(faces of `truth` found, detections matching no face)."""
+    hits = {index for box in found for index, face in enumerate(truth) if box.iou(face) >= 0.4}
+    false = sum(all(box.iou(face) < 0.4 for face in truth) for box in found)
+    return len(hits), false
+
+
+def test_finds_the_astronauts_face_where_it_is(detector: FaceDetector) -> None:
+    faces = detector.find_faces(astronaut_grey(), 24)
+    assert len(faces) == 1
+    assert faces[0].iou(ASTRONAUT_FACE) > 0.7
+
+
+@pytest.mark.parametrize("name", ["coffee", "chelsea", "rocket", "brick", "grass", "text"])
+def test_finds_no_face_in_photos_without_people(detector: FaceDetector, name: str) -> None:
+    image = getattr(data, name)()
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    assert detector.find_faces(grey, 24) == []
+
+
+def test_makes_fewer_false_detections_than_stock_haar_on_coins(detector: FaceDetector) -> None:
+    coins = data.coins()
+    assert len(stock_haar(coins)) >= 3  # the textures stock Haar takes for faces
+    assert len(detector.find_faces(coins, 24)) < len(stock_haar(coins))
+
+
+@pytest.mark.parametrize(
+    ("light", "gain", "offset"), [("dim", 0.25, 0.0), ("over-exposed", 0.45, 150.0), ("normal", 1.0, 0.0)]
+)
+def test_finds_a_face_in_dim_and_over_exposed_frames(
+    detector: FaceDetector, light: str, gain: float, offset: float
+) -> None:
+    frame = webcam_frame(gain=gain, offset=offset)
+    faces = detector.scan(frame, 72)
+    assert [face.iou(webcam_face_box()) > 0.6 for face in faces] == [True], light
+
+
+def test_finds_several_faces_largest_first(detector: FaceDetector) -> None:
+    boxes = [Box(40, 60, 60, 60), Box(250, 40, 140, 140), Box(480, 200, 95, 95)]
+    frame = paste(np.full((480, 640), 110, np.uint8), astronaut_face_crop(), boxes)
+    faces = detector.find_faces(frame, 24)
+    assert [face.w for face in faces] == sorted((face.w for face in faces), reverse=True)
+    assert matched(faces, boxes) == (3, 0)
+    assert faces[0].iou(boxes[1]) > 0.5
+
+
+def test_min_face_skips_smaller_faces(detector: FaceDetector) -> None:
+    boxes = [Box(40, 60, 50, 50), Box(250, 40, 140, 140)]
+    frame = paste(np.full((480, 640), 110, np.uint8), astronaut_face_crop(), boxes)
+    faces = detector.find_faces(frame, 100)
+    assert len(faces) == 1 and faces[0].iou(boxes[1]) > 0.5
+
+
+def test_on_fer2013_faces_in_a_crowd_finds_what_stock_haar_finds_with_fewer_false_ones(
+    detector: FaceDetector,
+) -> None:
+    """FER2013 crops are framed like the cascade's box; pasted at 35-120 px on real scenes, like a crowd."""
+    faces, _ = fer_faces(36)
+    rng = np.random.default_rng(7)
+    ours, stock = np.zeros(2, int), np.zeros(2, int)
+    for scene, name in enumerate(["coffee", "rocket", "chelsea"]):
+        background = cv2.resize(cv2.cvtColor(getattr(data, name)(), cv2.COLOR_RGB2GRAY), (800, 600))
+        boxes = []
+        for cell in range(12):
+            side = int(rng.uniform(35, 120))
+            row, col = divmod(cell, 4)
+            boxes.append(
+                Box(
+                    col * 200 + int(rng.uniform(0, 200 - side)),
+                    row * 200 + int(rng.uniform(0, 200 - side)),
+                    side,
+                    side,
+                )
+            )
+        frame = background.copy()
+        for box, face in zip(boxes, faces[scene * 12 :], strict=False):
+            frame[box.y : box.y + box.h, box.x : box.x + box.w] = cv2.resize(
+                face, (box.w, box.h), interpolation=cv2.INTER_CUBIC
+            )
+        ours += matched(detector.find_faces(frame, 24), boxes)
+        stock += matched(stock_haar(frame), boxes)
+    assert ours[0] >= stock[0], f"found {ours[0]} faces, stock Haar {stock[0]}"
+    assert ours[1] < stock[1] or ours[1] == 0, f"{ours[1]} false detections, stock Haar {stock[1]}"
+
+
+def test_finds_a_tracked_face_again_near_where_it_was(detector: FaceDetector) -> None:
+    moved = webcam_frame(shift_x=12, shift_y=-6)
+    found = detector.find_near(moved, webcam_face_box())
+    assert found is not None and found.iou(webcam_face_box(shift_x=12, shift_y=-6)) > 0.6
+
+
+def test_a_tracked_face_that_left_is_not_found(detector: FaceDetector) -> None:
+    assert detector.find_near(np.full((480, 640), 96, np.uint8), webcam_face_box()) is None
+
+
+def test_merging_keeps_the_strongest_of_overlapping_boxes_and_drops_boxes_inside_others() -> None:
+    face, nudged, inner, elsewhere = (
+        Box(100, 100, 80, 80),
+        Box(104, 98, 82, 82),
+        Box(120, 120, 40, 40),
+        Box(300, 50, 40, 40),
+    )
+    assert merge_overlapping([face, nudged, inner, elsewhere], [5, 9, 3, 4]) == [nudged, elsewhere]
+
+
+def test_box_geometry() -> None:
+    box = Box(10, 20, 40, 40)
+    assert box.iou(box) == 1.0 and box.iou(Box(100, 100, 5, 5)) == 0.0
+    assert box.iou(Box(30, 20, 40, 40)) == pytest.approx(800 / 2400)
+    assert box.grown(0.5, width=60, height=200) == Box(0, 0, 60, 80)
+    assert box.scaled(2).shifted(1, 1) == Box(21, 41, 80, 80)
