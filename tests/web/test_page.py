@@ -70,6 +70,14 @@ class StreamLog:
         self.events.append("answer")
         self.answers.append(json.loads(payload))
 
+    def wait_for_answers(self, page: Page, count: int) -> None:
+        """Let the page run until this many answers have arrived in all (or WAIT_MS has passed)."""
+        for _ in range(WAIT_MS // 100):
+            if len(self.answers) >= count:
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError(f"{len(self.answers)} answers arrived, {count} expected")
+
     def most_in_flight(self) -> int:
         in_flight = most = 0
         for event in self.events:
@@ -159,8 +167,7 @@ def test_fake_webcam_face_gets_a_labelled_box_over_the_mirrored_video(
     assert set(overlay_alphas(page, centre, middle, reach)) == {0}  # the face itself stays clear
 
     # One frame in flight: the page waits for each answer before it sends the next frame.
-    page.wait_for_timeout(1500)
-    assert len(stream.answers) >= 3
+    stream.wait_for_answers(page, len(stream.answers) + 3)
     assert stream.most_in_flight() == 1
 
     wait_for_feed(page)
@@ -267,10 +274,6 @@ def test_lost_connection_is_shown_and_the_stream_reconnects(
 
     with LiveServer(settings, port=first.port):
         expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=WAIT_MS)
-        for _ in range(WAIT_MS // 100):
-            if len(stream.answers) > answers_before:
-                break
-            page.wait_for_timeout(100)
-        assert len(stream.answers) > answers_before, "frames flow again after the reconnect"
+        stream.wait_for_answers(page, answers_before + 1)  # frames flow again
     # While the server was down the browser logged each refused connection; no script may have failed.
     assert [message for message in errors.messages if message.startswith("uncaught")] == []
