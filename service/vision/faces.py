@@ -1,8 +1,9 @@
 """Find faces in grey frames with OpenCV's Haar cascades: thoroughly in photos, cheaply in video.
 
 Detection, not the emotion model, is what costs time, so every path scans as few pixels as it can:
-the frame is shrunk until the smallest face wanted fills the cascade's 24 px window, and in video the
-faces already being tracked are looked for only in a small window around where they were.
+the frame is shrunk until the smallest face wanted is 30 px tall (the cascade's window is 24 px, but
+right at that size it misses faces), and in video the faces already being tracked are looked for only
+in a small window around where they were.
 
 False detections are cut by asking a second, differently trained cascade (`alt2`) to confirm each new
 candidate in the image it was found in, near where it was found. Low light and over-exposure are met by
@@ -26,6 +27,7 @@ CASCADE_DIR = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]  # (cv2.
 DETECTOR_CASCADE = CASCADE_DIR / "haarcascade_frontalface_default.xml"
 VERIFIER_CASCADE = CASCADE_DIR / "haarcascade_frontalface_alt2.xml"
 WINDOW_PX = 24  # the side of the window both cascades were trained on: the smallest face they can see
+SCAN_FACE_PX = 30  # frames are shrunk until the smallest face wanted is this tall
 SCALE_STEP = 1.1  # between pyramid levels, as in OpenCV's default
 CANDIDATE_NEIGHBOURS = 3  # fewer than stock's 5: the verifier, not the neighbour count, rejects false faces
 VERIFY_NEIGHBOURS = 3
@@ -154,18 +156,18 @@ class FaceDetector:
         Faces are looked for in the frame and in its equalised copy, each confirmed in the image
         it was found in.
         """
-        factor = min(1.0, WINDOW_PX / min_face_px)
+        factor, min_size_px = _scan_scale(min_face_px)
         small = shrink(grey, factor)
         with self._borrow() as cascades:
-            faces = _confirmed_faces(cascades, (small, normalise_light(small)))
+            faces = _confirmed_faces(cascades, (small, normalise_light(small)), min_size_px)
         return [box.scaled(1 / factor) for box in faces]
 
     def scan(self, grey: np.ndarray, min_face_px: int) -> list[Box]:
         """A quick scan of a video frame for faces at least `min_face_px` tall, largest first."""
-        factor = min(1.0, WINDOW_PX / min_face_px)
+        factor, min_size_px = _scan_scale(min_face_px)
         light = normalise_light(shrink(grey, factor))
         with self._borrow() as cascades:
-            faces = _confirmed_faces(cascades, (light,))
+            faces = _confirmed_faces(cascades, (light,), min_size_px)
         return [box.scaled(1 / factor) for box in faces]
 
     def find_near(self, grey: np.ndarray, last_box: Box) -> Box | None:
@@ -191,13 +193,19 @@ class FaceDetector:
         return best if best is not None and last_box.iou(best) > 0 else None
 
 
-def _confirmed_faces(cascades: _Cascades, images: Sequence[np.ndarray]) -> list[Box]:
+def _scan_scale(min_face_px: int) -> tuple[float, int]:
+    """How much to shrink a frame to scan it for faces of `min_face_px` and up, and their size then."""
+    factor = min(1.0, SCAN_FACE_PX / min_face_px)
+    return factor, max(WINDOW_PX, round(min_face_px * factor))
+
+
+def _confirmed_faces(cascades: _Cascades, images: Sequence[np.ndarray], min_size_px: int) -> list[Box]:
     """Detections in each image that the verifier confirms in that same image, merged across images."""
     boxes: list[Box] = []
     strengths: list[float] = []
     for image in images:
         found, neighbours = cascades.detector.detectMultiScale2(
-            image, SCALE_STEP, CANDIDATE_NEIGHBOURS, minSize=(WINDOW_PX, WINDOW_PX)
+            image, SCALE_STEP, CANDIDATE_NEIGHBOURS, minSize=(min_size_px, min_size_px)
         )
         for box, count in zip(_as_boxes(found), np.ravel(neighbours), strict=True):
             if _confirmed(cascades.verifier, image, box):
