@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -67,6 +68,12 @@ def parse_overrides(arguments: list[str], defaults: dict[str, Any]) -> tuple[dic
     return settings, resume
 
 
+def git_commit() -> str | None:
+    """The commit the training code is at, recorded so the exported card can name it."""
+    found = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    return found.stdout.strip() or None
+
+
 def prepare_faces(settings: dict[str, Any]) -> tuple[FaceSet, FaceSet, dict[str, Any]]:
     """Training and PublicTest faces, with blank images and FER+ non-faces left out of training."""
     data_path = Path(settings["data"])
@@ -83,6 +90,7 @@ def prepare_faces(settings: dict[str, Any]) -> tuple[FaceSet, FaceSet, dict[str,
         "data_sha256": file_sha256(data_path) if data_path.is_file() else None,
         "skipped_rows": len(report.skipped),
         "dropped_training_faces": int((~keep).sum()),
+        "git_commit": git_commit(),
     }
     train = train.subset(keep)
     if settings["limit"]:
