@@ -180,6 +180,7 @@ class FaceDetector:
         crop = grey[region.y : region.y + region.h, region.x : region.x + region.w]
         light = normalise_light(shrink(crop, factor))
         smallest, largest = (max(WINDOW_PX, round(last_box.w * factor * k)) for k in TRACK_SIZE_RANGE)
+        expected = last_box.shifted(-region.x, -region.y).scaled(factor)
         with self._borrow() as cascades:
             found = cascades.detector.detectMultiScale(
                 light,
@@ -188,9 +189,11 @@ class FaceDetector:
                 minSize=(smallest, smallest),
                 maxSize=(largest, largest),
             )
-        boxes = [box.scaled(1 / factor).shifted(region.x, region.y) for box in _as_boxes(found)]
-        best = max(boxes, key=last_box.iou, default=None)
-        return best if best is not None and last_box.iou(best) > 0 else None
+            best = max(_as_boxes(found), key=expected.iou, default=None)
+            # Confirmed like a new face, so that a track cannot live on as a texture where a face was.
+            if best is None or expected.iou(best) == 0 or not _confirmed(cascades.verifier, light, best):
+                return None
+        return best.scaled(1 / factor).shifted(region.x, region.y)
 
 
 def _scan_scale(min_face_px: int) -> tuple[float, int]:

@@ -125,6 +125,12 @@ def test_a_tracked_face_that_left_is_not_found(detector: FaceDetector) -> None:
     assert detector.find_near(np.full((480, 640), 96, np.uint8), webcam_face_box()) is None
 
 
+def test_a_track_cannot_live_on_as_a_texture_stock_haar_takes_for_a_face(detector: FaceDetector) -> None:
+    coins = data.coins()
+    for texture in stock_haar(coins):
+        assert detector.find_near(coins, texture) is None
+
+
 def test_merging_keeps_the_strongest_of_overlapping_boxes_and_drops_boxes_inside_others() -> None:
     face, nudged, inner, elsewhere = (
         Box(100, 100, 80, 80),
