@@ -83,7 +83,14 @@ def decode_grey(data: bytes, limits: ImageLimits) -> np.ndarray:
         )
     try:
         image.draft("L", image.size)
-        grey = ImageOps.exif_transpose(image.convert("L"))
+        grey = _to_grey(ImageOps.exif_transpose(image))
     except (OSError, ValueError, SyntaxError, EOFError):
         raise UndecodableImage("the image is truncated or corrupt") from None
     return np.asarray(grey)
+
+
+def _to_grey(image: Image.Image) -> Image.Image:
+    """8-bit grey; 16-bit images keep their top 8 bits (Pillow's own conversion would clip them white)."""
+    if image.mode.startswith("I;16"):
+        return Image.fromarray((np.asarray(image) >> 8).astype(np.uint8))
+    return image.convert("L")

@@ -32,6 +32,11 @@ def test_colour_images_become_grey() -> None:
     assert decode_grey(encode(rgb, "PNG"), LIMITS).shape == (512, 512)
 
 
+def test_16_bit_greys_are_scaled_down_not_clipped() -> None:
+    deep = (astronaut_grey().astype(np.uint16) * 257).astype(np.uint16)
+    assert np.array_equal(decode_grey(encode(deep, "PNG"), LIMITS), astronaut_grey())
+
+
 def test_exif_orientation_is_applied_so_boxes_match_what_a_viewer_sees() -> None:
     wide = np.zeros((100, 300), np.uint8)
     exif = Image.Exif()
