@@ -7,9 +7,10 @@ in a small window around where they were.
 
 False detections are cut by asking a second, differently trained cascade (`alt2`) to confirm each new
 candidate in the image it was found in, near where it was found. Low light and over-exposure are met by
-scanning a contrast-limited equalised (CLAHE) copy of the frame as well. On FER2013 faces pasted 35-120 px
-tall into real scenes, in normal, dim and washed-out light, this finds as many faces as stock Haar
-(scale 1.1, 5 neighbours, minSize 24) or more, with a third to a half of its false detections.
+scanning a contrast-limited equalised (CLAHE) copy of the frame as well. Measured on FER2013 training
+faces pasted 35-120 px tall into scikit-image's photos, stock Haar (scale 1.1, 5 neighbours, minSize 24)
+against this: 141 vs 143 of 180 faces found with 22 vs 4 false detections; dimmed, 119 vs 138 with 8 vs
+5; washed out, 136 vs 140 with 20 vs 5.
 """
 
 from __future__ import annotations
@@ -54,20 +55,20 @@ class Box:
     def area(self) -> int:
         return self.w * self.h
 
-    def iou(self, other: Box) -> float:
-        """Intersection over union: 1 for the same box, 0 for boxes that do not touch."""
+    def overlap(self, other: Box) -> int:
+        """The area the two boxes share."""
         overlap_w = min(self.x + self.w, other.x + other.w) - max(self.x, other.x)
         overlap_h = min(self.y + self.h, other.y + other.h) - max(self.y, other.y)
-        if overlap_w <= 0 or overlap_h <= 0:
-            return 0.0
-        overlap = overlap_w * overlap_h
-        return overlap / (self.area + other.area - overlap)
+        return max(0, overlap_w) * max(0, overlap_h)
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union: 1 for the same box, 0 for boxes that do not touch."""
+        overlap = self.overlap(other)
+        return overlap / (self.area + other.area - overlap) if overlap else 0.0
 
     def covers(self, other: Box) -> float:
         """The fraction of `other` inside this box."""
-        overlap_w = min(self.x + self.w, other.x + other.w) - max(self.x, other.x)
-        overlap_h = min(self.y + self.h, other.y + other.h) - max(self.y, other.y)
-        return max(0, overlap_w) * max(0, overlap_h) / other.area if other.area else 0.0
+        return self.overlap(other) / other.area if other.area else 0.0
 
     def scaled(self, factor: float) -> Box:
         return Box(*(round(value * factor) for value in (self.x, self.y, self.w, self.h)))
