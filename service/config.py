@@ -34,19 +34,19 @@ class Settings(BaseSettings):
     # Vision
     model_path: Path = MODEL_DIR / "emotion.onnx"
     model_card_path: Path = MODEL_DIR / "emotion.json"
-    onnx_intra_op_threads: int = Field(default=1, ge=1)  # threads per model run; requests already run in parallel
+    onnx_intra_op_threads: int = Field(default=1, ge=1)  # per model run: requests already run in parallel
     onnx_inter_op_threads: int = Field(default=1, ge=1)
     opencv_threads: int = Field(default=1, ge=1)  # threads per face scan, for the same reason
-    vision_workers: int = Field(default=os.cpu_count() or 1, ge=1)  # images analysed at once; more wait their turn
+    vision_workers: int = Field(default=os.cpu_count() or 1, ge=1)  # images analysed at once; more wait
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)  # a larger /predict upload gets 413
     max_image_pixels: int = Field(default=40_000_000, ge=1)  # width x height; a larger photo gets 413 unread
-    predict_min_face_px: int = Field(default=24, ge=24)  # /predict's default smallest face (the Haar window)...
-    predict_min_face_fraction: float = Field(default=0.02, ge=0, le=1)  # ...or this share of a big photo's side
-    stream_max_frame_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)  # a larger frame gets an error answer
+    predict_min_face_px: int = Field(default=24, ge=24)  # /predict's default smallest face, px...
+    predict_min_face_fraction: float = Field(default=0.02, ge=0, le=1)  # ...or this share of its shorter side
+    stream_max_frame_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)  # larger: an error answer
     stream_max_frame_pixels: int = Field(default=1920 * 1080, ge=1)
-    stream_min_face_fraction: float = Field(default=0.15, ge=0, le=1)  # of a frame's shorter side (72 px at 480)
+    stream_min_face_fraction: float = Field(default=0.15, ge=0, le=1)  # of the shorter side: 72 px at 480
     stream_full_scan_every_frames: int = Field(default=8, ge=1)  # in between, only near tracked faces
-    stream_max_missed_frames: int = Field(default=3, ge=0)  # a track outlives this many frames without its face
+    stream_max_missed_frames: int = Field(default=3, ge=0)  # frames a track outlives its face's absence
     mood_half_life_s: float = Field(default=0.5, gt=0)  # smoothing of each face's emotions (~1 s window)
 
     # Web page
