@@ -8,7 +8,9 @@ import torch
 import torch.nn.functional as F
 
 
-def random_affine(faces: torch.Tensor, max_degrees: float, max_scale: float, max_shift: float) -> torch.Tensor:
+def random_affine(
+    faces: torch.Tensor, max_degrees: float, max_scale: float, max_shift: float
+) -> torch.Tensor:
     """Mirror half the faces and warp each by a random small rotation, scale and shift."""
     batch = faces.shape[0]
     device = faces.device
@@ -18,7 +20,10 @@ def random_affine(faces: torch.Tensor, max_degrees: float, max_scale: float, max
     mirror = torch.where(torch.rand(batch, device=device) < 0.5, -1.0, 1.0)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack(
-        [torch.stack([cos * mirror, -sin, shift[:, 0]], dim=1), torch.stack([sin * mirror, cos, shift[:, 1]], dim=1)],
+        [
+            torch.stack([cos * mirror, -sin, shift[:, 0]], dim=1),
+            torch.stack([sin * mirror, cos, shift[:, 1]], dim=1),
+        ],
         dim=1,
     )
     grid = F.affine_grid(theta, list(faces.shape), align_corners=False)

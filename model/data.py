@@ -77,7 +77,9 @@ def _open_text(path: Path) -> io.TextIOBase:
     return path.open("r", encoding="utf-8", newline="")
 
 
-def _csv_rows(path: Path, report: LoadReport, on_error: OnError) -> Iterator[tuple[int, str, int, np.ndarray]]:
+def _csv_rows(
+    path: Path, report: LoadReport, on_error: OnError
+) -> Iterator[tuple[int, str, int, np.ndarray]]:
     """Yield (row number, split, label, pixels) for each well-formed row; row 1 is the header."""
     with _open_text(path) as handle:
         reader = csv.reader(handle)
@@ -102,7 +104,8 @@ def _csv_rows(path: Path, report: LoadReport, on_error: OnError) -> Iterator[tup
                 continue
             if pixels.size != FACE_SIDE * FACE_SIDE or pixels.min() < 0 or pixels.max() > 255:
                 report.note(
-                    f"row {row_number}: expected {FACE_SIDE * FACE_SIDE} grey levels 0-255, got {pixels.size}",
+                    f"row {row_number}: expected {FACE_SIDE * FACE_SIDE} grey levels 0-255, "
+                    f"got {pixels.size}",
                     on_error,
                 )
                 continue
@@ -131,7 +134,9 @@ def load_folder(root: Path, on_error: OnError = "skip") -> tuple[dict[str, FaceS
     report = LoadReport()
     splits: dict[str, FaceSet] = {}
     for split_dir in sorted(path for path in root.iterdir() if path.is_dir()):
-        images, labels, rows = [], [], []
+        images: list[np.ndarray] = []
+        labels: list[int] = []
+        rows: list[int] = []
         for class_dir in sorted(path for path in split_dir.iterdir() if path.is_dir()):
             if class_dir.name not in EMOTIONS:
                 report.note(f"{class_dir}: unknown emotion folder", on_error)
@@ -178,8 +183,11 @@ def load_ferplus_votes(path: Path) -> tuple[np.ndarray, np.ndarray]:
             votes = np.zeros(len(EMOTIONS), np.float32)
             for column, label in FERPLUS_TO_EMOTION.items():
                 votes[label] = float(row[column] or 0)
-            all_votes = sum(float(row[column] or 0) for column in reader.fieldnames or [] if column not in
-                            ("Usage", "Image name"))
+            all_votes = sum(
+                float(row[column] or 0)
+                for column in reader.fieldnames or []
+                if column not in ("Usage", "Image name")
+            )
             is_face.append(float(row["NF"] or 0) * 2 <= all_votes)
             total = votes.sum()
             distributions.append(votes / total if total > 0 else votes)

@@ -59,7 +59,9 @@ def parse_overrides(arguments: list[str], defaults: dict[str, Any]) -> tuple[dic
             continue
         name, separator, text = argument.removeprefix("--").partition("=")
         if not argument.startswith("--") or not separator or name not in settings:
-            raise SystemExit(f"unknown option {argument!r}; options: --resume, " + ", ".join(f"--{k}=" for k in settings))
+            raise SystemExit(
+                f"unknown option {argument!r}; options: --resume, " + ", ".join(f"--{k}=" for k in settings)
+            )
         default = settings[name]
         try:
             settings[name] = text if isinstance(default, str) else type(default)(ast.literal_eval(text))
@@ -103,7 +105,9 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict(net: torch.nn.Module, faces: torch.Tensor, batch_size: int = 512, flip: bool = False) -> np.ndarray:
+def predict(
+    net: torch.nn.Module, faces: torch.Tensor, batch_size: int = 512, flip: bool = False
+) -> np.ndarray:
     """Softmax probabilities for every face, optionally averaged with the mirrored face."""
     net.eval()
     outputs = []
@@ -131,8 +135,11 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
     net = EmotionNet(tuple(settings["widths"]), dropout=settings["dropout"]).to(device)
     net = net.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(
-        net.parameters(), lr=settings["max_lr"], momentum=settings["momentum"],
-        weight_decay=settings["weight_decay"], nesterov=True,
+        net.parameters(),
+        lr=settings["max_lr"],
+        momentum=settings["momentum"],
+        weight_decay=settings["weight_decay"],
+        nesterov=True,
     )
     steps_per_epoch = math.ceil(len(train_set) / settings["batch_size"])
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
@@ -157,7 +164,10 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
         for step in bar:
             index = order[step * settings["batch_size"] : (step + 1) * settings["batch_size"]]
             faces = random_affine(
-                train_faces[index].to(device), settings["rotate_degrees"], settings["scale"], settings["shift"]
+                train_faces[index].to(device),
+                settings["rotate_degrees"],
+                settings["scale"],
+                settings["shift"],
             )
             faces = random_erase(faces, settings["erase_probability"], settings["erase_max_area"])
             labels = train_labels[index].to(device)
@@ -188,7 +198,8 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
             log.write(json.dumps(metrics) + "\n")
         remaining = (settings["epochs"] - epoch - 1) * seconds_so_far / (epoch + 1 - first_epoch or 1)
         print(
-            f"epoch {epoch + 1}: val {metrics['val_accuracy']:.4f} (flip {metrics['val_accuracy_flip']:.4f}), "
+            f"epoch {epoch + 1}: val {metrics['val_accuracy']:.4f} "
+            f"(flip {metrics['val_accuracy_flip']:.4f}), "
             f"about {remaining / 60:.0f} min left",
             file=sys.stderr,
         )

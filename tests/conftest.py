@@ -60,6 +60,16 @@ def write_tiny_model(folder: Path, labels: tuple[str, ...] = EMOTIONS, outputs: 
     return model_path
 
 
+@pytest.fixture(autouse=True)
+def offline_feed_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep every app a test builds off the network and out of the user's data folder.
+
+    Tests that want feeds pass explicit settings (a loopback feed server); these are only the defaults.
+    """
+    monkeypatch.setenv("MOODFEED_FEED_REFRESH", "false")
+    monkeypatch.setenv("MOODFEED_FEED_DB_PATH", str(tmp_path / "feeds.db"))
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of the tiny model (its card `emotion.json` lies beside it)."""

@@ -153,11 +153,13 @@ function describeFeed(policy, emotion, picked) {
     : "No mood yet: the top recent stories.";
 }
 
-/** Reload the feed when the dominant emotion changes, at most once per FEED_MIN_GAP_MS. */
+/** Reload the feed when the dominant emotion changes: the first mood at once, later ones at most once per
+ * FEED_MIN_GAP_MS. */
 function followMood() {
   if (wantedEmotion() === feedEmotion) return;
+  const gapMs = feedEmotion ? FEED_MIN_GAP_MS : 0;
   clearTimeout(feedTimer);
-  feedTimer = setTimeout(refreshFeed, Math.max(0, lastFeedLoadAt + FEED_MIN_GAP_MS - performance.now()));
+  feedTimer = setTimeout(refreshFeed, Math.max(0, lastFeedLoadAt + gapMs - performance.now()));
 }
 
 // ---- camera and photo ----------------------------------------------------------------------------
