@@ -133,7 +133,8 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
     test_faces = to_tensor(test_set.images)
 
     net = EmotionNet(tuple(settings["widths"]), dropout=settings["dropout"]).to(device)
-    net = net.to(memory_format=torch.channels_last)
+    # Documented in torch, missing from its type stubs.
+    net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     optimizer = torch.optim.SGD(
         net.parameters(),
         lr=settings["max_lr"],
