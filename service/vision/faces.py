@@ -157,18 +157,21 @@ class FaceDetector:
         Faces are looked for in the frame and in its equalised copy, each confirmed in the image
         it was found in.
         """
-        factor, min_size_px = _scan_scale(min_face_px)
-        small = shrink(grey, factor)
-        with self._borrow() as cascades:
-            faces = _confirmed_faces(cascades, (small, normalise_light(small)), min_size_px)
-        return [box.scaled(1 / factor) for box in faces]
+        return self._scan(grey, min_face_px, thorough=True)
 
     def scan(self, grey: np.ndarray, min_face_px: int) -> list[Box]:
         """A quick scan of a video frame for faces at least `min_face_px` tall, largest first."""
+        return self._scan(grey, min_face_px, thorough=False)
+
+    def _scan(self, grey: np.ndarray, min_face_px: int, *, thorough: bool) -> list[Box]:
+        """The whole frame scanned in its equalised copy, and also as it is if `thorough`."""
+        if min_face_px > min(grey.shape):  # no such face fits, and shrinking for one could leave no pixels
+            return []
         factor, min_size_px = _scan_scale(min_face_px)
-        light = normalise_light(shrink(grey, factor))
+        small = shrink(grey, factor)
+        light = normalise_light(small)
         with self._borrow() as cascades:
-            faces = _confirmed_faces(cascades, (light,), min_size_px)
+            faces = _confirmed_faces(cascades, (small, light) if thorough else (light,), min_size_px)
         return [box.scaled(1 / factor) for box in faces]
 
     def find_near(self, grey: np.ndarray, last_box: Box) -> Box | None:

@@ -176,3 +176,9 @@ def test_the_openapi_docs_describe_both_ways_to_send_a_photo(vision_client: Test
         operation["requestBody"]["content"]
     )
     assert {"200", "400", "413", "415"} <= set(operation["responses"])
+
+
+def test_min_face_larger_than_the_photo_finds_no_face_rather_than_failing(vision_client: TestClient) -> None:
+    response = post_raw(vision_client, encode(astronaut_grey()), "image/jpeg", "?min_face=100000")
+    assert response.status_code == 200
+    assert response.json()["faces"] == [] and response.json()["min_face"] == 100000

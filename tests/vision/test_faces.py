@@ -83,6 +83,11 @@ def test_min_face_skips_smaller_faces(detector: FaceDetector) -> None:
     assert len(faces) == 1 and faces[0].iou(boxes[1]) > 0.5
 
 
+def test_a_min_face_larger_than_the_frame_finds_nothing(detector: FaceDetector) -> None:
+    frame = astronaut_grey()
+    assert detector.find_faces(frame, 100_000) == [] and detector.scan(frame, 100_000) == []
+
+
 def test_on_fer2013_faces_in_a_crowd_finds_what_stock_haar_finds_with_fewer_false_ones(
     detector: FaceDetector,
 ) -> None:
