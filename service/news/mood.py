@@ -62,4 +62,6 @@ class Mood:
         total = sum(raw.values())
         if total <= 0:
             raise MoodError("scores: give at least one emotion with a probability above 0")
+        if not math.isfinite(total):  # each value is finite, but a few near 1e308 overflow the sum
+            raise MoodError("scores: the values are too large to add up; give probabilities")
         return cls({label: raw.get(label, 0.0) / total for label in EMOTIONS})

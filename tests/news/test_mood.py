@@ -34,6 +34,7 @@ def test_scores_are_normalised_and_missing_labels_count_as_zero() -> None:
         ("sad:inf", "must be a finite number >= 0"),
         ("sad:0.5,sad:0.5", "given twice"),
         ("sad:0,happy:0", "at least one emotion"),
+        ("sad:1e308,happy:1e308", "too large to add up"),
         ("", "at least one emotion"),
     ],
 )
