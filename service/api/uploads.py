@@ -86,6 +86,5 @@ async def _capped(
     total = 0
     async for chunk in chunks:
         total += len(chunk)
-        if total > limits.max_bytes + allowance_bytes:
-            raise ImageTooLarge(f"the image is larger than the limit of {limits.max_bytes} bytes")
+        check_byte_count(total - allowance_bytes, limits)
         yield chunk
