@@ -118,10 +118,7 @@ def logging_config(log_format: str, log_level: str) -> dict[str, Any]:
         },
         "root": {"handlers": ["stdout"], "level": log_level.upper()},
         # uvicorn configures these with handlers of their own; route them through the root handler instead.
-        "loggers": {
-            name: {"handlers": [], "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
-        },
+        "loggers": {name: {"handlers": [], "propagate": True} for name in _UVICORN_LOGGERS},
     }
 
 
