@@ -6,7 +6,7 @@ import { Feed } from "./feed.js";
 import { MoodBars, MoodTimeline } from "./mood.js";
 import { Overlay } from "./overlay.js";
 import { percent } from "./draw.js";
-import { photoMood, predictPhoto } from "./photo.js";
+import { predictPhoto } from "./photo.js";
 
 const FEED_REFRESH_MS = 15_000;
 const FEED_MIN_GAP_MS = 3_000; // a mood flickering between two emotions must not hammer /feed
@@ -209,8 +209,8 @@ async function usePhoto(file) {
   showOnStage(ui.photo, prediction.image);
   overlay.show(prediction.faces, prediction.image, { mirrored: false });
   listFaces(prediction.faces);
-  const found = photoMood(prediction);
-  if (found) showMood(found);
+  // The server gives a mood whenever it found a face (the faces weighted by area), null otherwise.
+  if (prediction.mood) showMood(prediction.mood);
   else showNotice("No face was found in that photo. Try one where a face is clearly visible and well lit.");
 }
 
