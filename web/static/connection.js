@@ -85,11 +85,14 @@ export class FrameStream {
 
   scheduleSend() {
     if (!this.running || this.timers.send || this.inFlight) return;
-    const wait = Math.max(0, this.lastSentAt + 1000 / this.fps - performance.now());
+    this.sendAfter(Math.max(0, this.lastSentAt + 1000 / this.fps - performance.now()));
+  }
+
+  sendAfter(delayMs) {
     this.timers.send = setTimeout(() => {
       this.timers.send = 0;
       this.send();
-    }, wait);
+    }, delayMs);
   }
 
   async send() {
@@ -97,10 +100,7 @@ export class FrameStream {
     if (!this.running || this.inFlight || socket?.readyState !== WebSocket.OPEN) return;
     const frame = await this.capture();
     if (!frame) {
-      this.timers.send = setTimeout(() => {
-        this.timers.send = 0;
-        this.send();
-      }, CAPTURE_RETRY_MS);
+      this.sendAfter(CAPTURE_RETRY_MS);
       return;
     }
     if (socket !== this.socket || socket.readyState !== WebSocket.OPEN || this.inFlight) return;
