@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from model.augment import random_affine, random_erase
 from model.data import FaceSet, file_sha256, load_dataset, load_ferplus_votes
-from model.net import EmotionNet
+from model.net import EmotionNet, ProbabilityModel
 
 config: dict[str, Any] = dict(
     data="../shared/data/fer2013/fer2013.csv.gz",
@@ -108,15 +108,12 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 def predict(
     net: torch.nn.Module, faces: torch.Tensor, batch_size: int = 512, flip: bool = False
 ) -> np.ndarray:
-    """Softmax probabilities for every face, optionally averaged with the mirrored face."""
-    net.eval()
-    outputs = []
-    for start in range(0, len(faces), batch_size):
-        batch = faces[start : start + batch_size].contiguous(memory_format=torch.channels_last)
-        probabilities = torch.softmax(net(batch), dim=1)
-        if flip:
-            probabilities = (probabilities + torch.softmax(net(torch.flip(batch, dims=[3])), dim=1)) / 2
-        outputs.append(probabilities)
+    """Softmax probabilities for every face, optionally averaged with the mirrored face (as exported)."""
+    model = ProbabilityModel(net, flip_average=flip).eval()
+    outputs = [
+        model(faces[start : start + batch_size].contiguous(memory_format=torch.channels_last))
+        for start in range(0, len(faces), batch_size)
+    ]
     return torch.cat(outputs).numpy()
 
 
