@@ -3,6 +3,7 @@
     python -m model.export                                   # runs/vgg/last.pt -> model/emotion.onnx
     python -m model.export --checkpoint runs/vgg50/last.pt --flip-average
     python -m model.export --int8 --calibration 1000
+    python -m model.export --checkpoint runs/a/last.pt --checkpoint runs/b/last.pt --flip-average --int8
 
 The contract: one float32 input [N, 1, 48, 48] of raw grey levels 0-255 (normalisation is inside the graph),
 one output [N, 7] of probabilities in the order of the card's `labels`. The card's metrics are measured by
@@ -102,15 +103,42 @@ def measured_metrics(model_path: Path, test: FaceSet) -> dict[str, Any]:
     return {key: value for key, value in report.items() if key != "confusion_matrix"}
 
 
+def member_card(checkpoint_path: Path, checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """How one of the exported nets was trained: its config, commit, time and hardware."""
+    facts = checkpoint.get("facts", {})
+    return {
+        "checkpoint": str(checkpoint_path),
+        "commit": facts.get("git_commit"),  # model.train records the commit it ran at
+        "config": checkpoint["config"],
+        "training": {
+            "epochs": checkpoint["epoch"],
+            "planned_epochs": checkpoint["config"].get("epochs"),
+            "seconds": round(checkpoint["train_seconds"], 1),
+            "device": checkpoint.get("device"),
+            "hardware": training_hardware(str(checkpoint.get("device", "cpu")), facts),
+            "facts": facts,
+            "last_epoch_metrics": checkpoint.get("metrics"),
+        },
+    }
+
+
+def shared_data_checksum(checkpoints: list[dict[str, Any]]) -> str | None:
+    """The checksum of the data every net was trained on; nets trained on different data do not mix."""
+    checksums = {checkpoint.get("facts", {}).get("data_sha256") for checkpoint in checkpoints}
+    if len(checksums) > 1:
+        raise CheckpointError("the checkpoints were trained on different data; export them separately")
+    return checksums.pop()
+
+
 def build_card(
-    checkpoint: dict[str, Any],
+    members: list[dict[str, Any]],
+    data_sha256: str | None,
     model_path: Path,
     metrics: dict[str, Any],
     flip_average: bool,
     int8: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """emotion.json: the contract the service relies on, then how the model was made and how well it does."""
-    facts = checkpoint.get("facts", {})
     return {
         "labels": list(EMOTIONS),
         "input_size": [FACE_SIDE, FACE_SIDE],
@@ -126,42 +154,35 @@ def build_card(
         "bytes": model_path.stat().st_size,
         "parameters": parameter_count(model_path),
         "metrics": metrics,
-        "data_sha256": facts.get("data_sha256"),
-        "commit": facts.get("git_commit"),  # model.train records the commit it ran at
-        "config": checkpoint["config"],
-        "training": {
-            "epochs": checkpoint["epoch"],
-            "planned_epochs": checkpoint["config"].get("epochs"),
-            "seconds": round(checkpoint["train_seconds"], 1),
-            "device": checkpoint.get("device"),
-            "hardware": training_hardware(str(checkpoint.get("device", "cpu")), facts),
-            "facts": facts,
-            "last_epoch_metrics": checkpoint.get("metrics"),
-        },
+        "data_sha256": data_sha256,
+        "members": members,  # the output is the mean of these nets' probabilities
         "exported_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
 
 
 def export(
-    checkpoint_path: Path,
+    checkpoint_paths: list[Path],
     out_path: Path,
     data_path: Path | None = None,
     flip_average: bool = False,
     int8_calibration: int = 0,
 ) -> dict[str, Any]:
-    """Export, optionally quantise, measure on the test split, and write the .onnx and its .json card.
+    """Export one net or the mean of several, optionally quantise, measure on the test split, write the
+    .onnx and its .json card.
 
-    `data_path` defaults to the data the checkpoint was trained on.
+    `data_path` defaults to the data the first checkpoint was trained on.
     """
-    net, checkpoint = load_checkpoint(checkpoint_path)
-    data_path = data_path or Path(checkpoint["config"]["data"])
+    loaded = [load_checkpoint(path) for path in checkpoint_paths]
+    checkpoints = [checkpoint for _, checkpoint in loaded]
+    data_sha256 = shared_data_checksum(checkpoints)
+    data_path = data_path or Path(checkpoints[0]["config"]["data"])
     splits, _ = load_dataset(data_path)
     if "test" not in splits:
         raise MalformedDataError(f"{data_path}: no test split to measure the exported model on")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_path.parent) as scratch:
         fp32_path = Path(scratch) / "fp32.onnx"
-        export_onnx(ProbabilityModel(net, flip_average), fp32_path)
+        export_onnx(ProbabilityModel([net for net, _ in loaded], flip_average), fp32_path)
         model_path, int8 = fp32_path, None
         if int8_calibration:
             if "train" not in splits:
@@ -179,7 +200,11 @@ def export(
                 "fp32_accuracy": fp32_accuracy,
                 "accuracy_delta": metrics["accuracy"] - fp32_accuracy,
             }
-        card = build_card(checkpoint, model_path, metrics, flip_average, int8)
+        members = [
+            member_card(path, checkpoint)
+            for path, checkpoint in zip(checkpoint_paths, checkpoints, strict=True)
+        ]
+        card = build_card(members, data_sha256, model_path, metrics, flip_average, int8)
         model_path.replace(out_path)
     out_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     return card
@@ -188,7 +213,11 @@ def export(
 def main(arguments: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m model.export", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--checkpoint", type=Path, default=DEFAULT_CHECKPOINT, help="a last.pt from model.train"
+        "--checkpoint",
+        type=Path,
+        action="append",
+        help=f"a last.pt from model.train (default {DEFAULT_CHECKPOINT}); "
+        "give several to export their ensemble, the mean of their probabilities",
     )
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="the .onnx to write (its card goes beside it)"
@@ -202,15 +231,17 @@ def main(arguments: list[str] | None = None) -> None:
     parser.add_argument("--int8", action="store_true", help="quantise to int8 (static, QDQ, per-channel)")
     parser.add_argument("--calibration", type=int, default=1000, help="training faces to calibrate int8 on")
     options = parser.parse_args(arguments)
-    if not options.checkpoint.is_file():
-        raise SystemExit(f"{options.checkpoint}: no such checkpoint (train one with python -m model.train)")
+    checkpoints = options.checkpoint or [DEFAULT_CHECKPOINT]
+    for checkpoint in checkpoints:
+        if not checkpoint.is_file():
+            raise SystemExit(f"{checkpoint}: no such checkpoint (train one with python -m model.train)")
     if options.out.suffix != ".onnx":
         raise SystemExit(f"--out {options.out}: must end in .onnx")
     if options.int8 and options.calibration < 1:
         raise SystemExit("--calibration must be at least 1")
     try:
         card = export(
-            options.checkpoint,
+            checkpoints,
             options.out,
             options.data,
             options.flip_average,
@@ -221,7 +252,7 @@ def main(arguments: list[str] | None = None) -> None:
     metrics = card["metrics"]
     print(
         f"wrote {options.out} ({card['bytes'] / 1e6:.2f} MB, {card['parameters']:,} parameters) and its card;"
-        f" epoch {card['training']['epochs']}, test accuracy {metrics['accuracy']:.4f},"
+        f" {len(checkpoints)} net(s), test accuracy {metrics['accuracy']:.4f},"
         f" macro-F1 {metrics['macro_f1']:.4f}"
     )
     if card["int8"]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -43,20 +45,23 @@ class EmotionNet(nn.Module):
 
 
 class ProbabilityModel(nn.Module):
-    """What we export: softmax probabilities, optionally averaged with the mirrored face."""
+    """What we export: softmax probabilities, averaged over an ensemble's nets and optionally the mirror."""
 
-    def __init__(self, net: nn.Module, flip_average: bool):
+    def __init__(self, nets: Sequence[nn.Module], flip_average: bool):
         super().__init__()
-        self.net = net
+        if not nets:
+            raise ValueError("a ProbabilityModel needs at least one net")
+        self.nets = nn.ModuleList(nets)
         self.flip_average = flip_average
 
     def forward(self, grey_levels: torch.Tensor) -> torch.Tensor:
-        if not self.flip_average:
-            return torch.softmax(self.net(grey_levels), dim=1)
-        # One pass over faces and mirrors stacked on the batch: the exported graph then holds each weight
-        # once (two calls make int8 quantisation copy every weight, doubling the file).
         faces = grey_levels.shape[0]
-        probabilities = torch.softmax(
-            self.net(torch.cat([grey_levels, torch.flip(grey_levels, dims=[3])])), dim=1
+        # Faces and mirrors stacked on the batch, one pass per net: the exported graph then holds each weight
+        # once (two calls make int8 quantisation copy every weight, doubling the file).
+        inputs = (
+            torch.cat([grey_levels, torch.flip(grey_levels, dims=[3])]) if self.flip_average else grey_levels
         )
+        probabilities = torch.stack([torch.softmax(net(inputs), dim=1) for net in self.nets]).mean(dim=0)
+        if not self.flip_average:
+            return probabilities
         return (probabilities[:faces] + probabilities[faces:]) / 2

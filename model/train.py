@@ -109,7 +109,7 @@ def predict(
     net: torch.nn.Module, faces: torch.Tensor, batch_size: int = 512, flip: bool = False
 ) -> np.ndarray:
     """Softmax probabilities for every face, optionally averaged with the mirrored face (as exported)."""
-    model = ProbabilityModel(net, flip_average=flip).eval()
+    model = ProbabilityModel([net], flip_average=flip).eval()
     outputs = [
         model(faces[start : start + batch_size].contiguous(memory_format=torch.channels_last))
         for start in range(0, len(faces), batch_size)

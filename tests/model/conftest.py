@@ -61,15 +61,25 @@ def tiny_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_fer_csv(tmp_path_factory.mktemp("data") / "tiny.csv", synthetic_rows(200, 70))
 
 
-@pytest.fixture(scope="session")
-def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory, tiny_csv: Path) -> Path:
-    """One epoch of model.train on the tiny CSV, with a narrow net so it takes a second or two."""
-    out_dir = tmp_path_factory.mktemp("run")
+def train_tiny(data: Path, out_dir: Path, seed: int) -> Path:
+    """One epoch of model.train with a narrow net, so it takes a second or two."""
     train.main(
-        [f"--data={tiny_csv}", "--ferplus=", f"--out_dir={out_dir}", "--epochs=1", f"--widths={TINY_WIDTHS}",
-         "--batch_size=64"]
+        [f"--data={data}", "--ferplus=", f"--out_dir={out_dir}", "--epochs=1", f"--widths={TINY_WIDTHS}",
+         "--batch_size=64", f"--seed={seed}"]
     )  # fmt: skip
     return out_dir / "last.pt"
+
+
+@pytest.fixture(scope="session")
+def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory, tiny_csv: Path) -> Path:
+    """One epoch of model.train on the tiny CSV."""
+    return train_tiny(tiny_csv, tmp_path_factory.mktemp("run"), seed=1337)
+
+
+@pytest.fixture
+def train_one_epoch() -> Callable[[Path, Path, int], Path]:
+    """Trains a tiny net for one epoch and returns its checkpoint: train_one_epoch(data, out_dir, seed)."""
+    return train_tiny
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +88,7 @@ def exported_model(
 ) -> Path:
     """The one-epoch checkpoint exported (fp32, no flip averaging) with its card beside it."""
     model_path = tmp_path_factory.mktemp("export") / "emotion.onnx"
-    export(trained_checkpoint, model_path, tiny_csv)
+    export([trained_checkpoint], model_path, tiny_csv)
     return model_path
 
 

@@ -38,7 +38,7 @@ def test_flip_averaging_and_int8_keep_the_parameter_count(
     exported_model, trained_checkpoint, tmp_path, faces
 ):
     net, _ = load_checkpoint(trained_checkpoint)
-    export_onnx(ProbabilityModel(net, flip_average=True), tmp_path / "flip.onnx")
+    export_onnx(ProbabilityModel([net], flip_average=True), tmp_path / "flip.onnx")
     calibration, _ = faces(16, 9)
     quantize_int8(tmp_path / "flip.onnx", tmp_path / "flip_int8.onnx", calibration, "grey_levels")
 

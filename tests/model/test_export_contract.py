@@ -42,8 +42,10 @@ def assert_honours_contract(model_path: Path) -> None:
     assert card["labels"] == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
     assert card["input_size"] == [48, 48]
     assert 0 <= card["metrics"]["accuracy"] <= 1 and card["metrics"]["split"] == "test"
-    assert len(card["data_sha256"]) == 64 and len(card["commit"]) == 40
-    assert card["config"]["widths"] and card["training"]["epochs"] >= 1 and card["training"]["hardware"]
+    assert len(card["data_sha256"]) == 64 and card["members"]
+    for member in card["members"]:
+        assert len(member["commit"]) == 40 and member["config"]["widths"]
+        assert member["training"]["epochs"] >= 1 and member["training"]["hardware"]
     assert isinstance(card["flip_average"], bool) and "int8" in card
 
 
@@ -58,7 +60,7 @@ def test_shipped_model_honours_the_contract():
 @pytest.mark.parametrize("flip_average", [False, True])
 def test_onnx_runtime_matches_pytorch_on_the_same_batch(trained_checkpoint, tmp_path, flip_average):
     net, _ = load_checkpoint(trained_checkpoint)
-    model = ProbabilityModel(net, flip_average).eval()
+    model = ProbabilityModel([net], flip_average).eval()
     export_onnx(model, tmp_path / "model.onnx")
     grey_levels = np.random.default_rng(7).uniform(0, 255, (16, 1, 48, 48)).astype(np.float32)
 
@@ -71,7 +73,7 @@ def test_onnx_runtime_matches_pytorch_on_the_same_batch(trained_checkpoint, tmp_
 
 def test_flip_averaged_model_scores_a_face_and_its_mirror_alike(trained_checkpoint, tmp_path):
     net, _ = load_checkpoint(trained_checkpoint)
-    export_onnx(ProbabilityModel(net, flip_average=True), tmp_path / "flip.onnx")
+    export_onnx(ProbabilityModel([net], flip_average=True), tmp_path / "flip.onnx")
     faces = np.random.default_rng(3).uniform(0, 255, (4, 48, 48)).astype(np.float32)
     session = open_session(tmp_path / "flip.onnx")
 
@@ -94,7 +96,7 @@ def test_int8_export_is_smaller_and_records_its_accuracy_change(
     trained_checkpoint, tiny_csv, tmp_path, exported_model
 ):
     card = export(
-        trained_checkpoint, tmp_path / "int8.onnx", tiny_csv, flip_average=True, int8_calibration=32
+        [trained_checkpoint], tmp_path / "int8.onnx", tiny_csv, flip_average=True, int8_calibration=32
     )
 
     assert_honours_contract(tmp_path / "int8.onnx")
@@ -106,6 +108,40 @@ def test_int8_export_is_smaller_and_records_its_accuracy_change(
     graph = onnx.load(str(tmp_path / "int8.onnx")).graph
     assert any(tensor.data_type == onnx.TensorProto.INT8 for tensor in graph.initializer)
     assert card["bytes"] < exported_model.stat().st_size
+
+
+def test_an_ensemble_exports_the_mean_of_its_nets_probabilities(
+    trained_checkpoint, train_one_epoch, tiny_csv, tmp_path
+):
+    second_checkpoint = train_one_epoch(tiny_csv, tmp_path / "second", 7)
+    main(
+        ["--checkpoint", str(trained_checkpoint), "--checkpoint", str(second_checkpoint), "--flip-average",
+         "--data", str(tiny_csv), "--out", str(tmp_path / "ensemble.onnx")]
+    )  # fmt: skip
+    nets = [load_checkpoint(path)[0] for path in (trained_checkpoint, second_checkpoint)]
+    grey_levels = np.random.default_rng(5).uniform(0, 255, (6, 1, 48, 48)).astype(np.float32)
+
+    with torch.no_grad():
+        each = [ProbabilityModel([net], flip_average=True)(torch.from_numpy(grey_levels)) for net in nets]
+    actual = onnx_probabilities(open_session(tmp_path / "ensemble.onnx"), grey_levels[:, 0])
+
+    assert np.abs(actual - (each[0] + each[1]).numpy() / 2).max() < 1e-4
+    card = json.loads((tmp_path / "ensemble.json").read_text())
+    assert [member["config"]["seed"] for member in card["members"]] == [1337, 7]
+    assert_honours_contract(tmp_path / "ensemble.onnx")
+
+
+def test_export_refuses_nets_trained_on_different_data(
+    trained_checkpoint, train_one_epoch, fer_csv, face_rows, tiny_csv, tmp_path
+):
+    other_checkpoint = train_one_epoch(fer_csv(face_rows(70, 20, seed=3)), tmp_path / "other", 1337)
+
+    with pytest.raises(SystemExit, match="different data"):
+        main(
+            ["--checkpoint", str(trained_checkpoint), "--checkpoint", str(other_checkpoint),
+             "--data", str(tiny_csv), "--out", str(tmp_path / "m.onnx")]
+        )  # fmt: skip
+    assert not (tmp_path / "m.onnx").exists()
 
 
 def test_export_refuses_a_missing_checkpoint(tmp_path):
