@@ -5,12 +5,12 @@ The web page reads these field names; keep them stable. Probabilities are rounde
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, Self
 
 from pydantic import BaseModel, Field
 
 from service.vision.faces import Box
-from service.vision.results import Analysis, EmotionReading, Face, Timings
+from service.vision.results import Analysis, Face, Timings
 
 DECIMALS = 4
 
@@ -28,6 +28,19 @@ class BoxOut(BaseModel):
         return cls(x=box.x, y=box.y, w=box.w, h=box.h)
 
 
+class Scores(Protocol):
+    """Probabilities per label with the dominant one: a face's reading or a viewer's mood."""
+
+    @property
+    def scores(self) -> dict[str, float]: ...
+
+    @property
+    def emotion(self) -> str: ...
+
+    @property
+    def confidence(self) -> float: ...
+
+
 class EmotionOut(BaseModel):
     """The dominant emotion, its probability, and the probability of every label."""
 
@@ -36,11 +49,13 @@ class EmotionOut(BaseModel):
     scores: dict[str, float]
 
     @classmethod
-    def of(cls, reading: EmotionReading) -> EmotionOut:
+    def of(cls, reading: Scores, **fields: Any) -> Self:
+        """The reading rounded to DECIMALS; `fields` fill a subclass's own fields."""
         return cls(
             emotion=reading.emotion,
             confidence=round(reading.confidence, DECIMALS),
             scores={label: round(p, DECIMALS) for label, p in reading.scores.items()},
+            **fields,
         )
 
 

@@ -52,6 +52,11 @@ class NewsFeed:
         return cls(load_sources(settings.feeds), settings)
 
     @property
+    def started(self) -> bool:
+        """Whether the store is open: from `start` until `stop`."""
+        return self._store is not None
+
+    @property
     def store(self) -> Store:
         if self._store is None:
             raise RuntimeError("the news feed is not started")
@@ -95,6 +100,7 @@ class NewsFeed:
             await self._refresher.fetcher.aclose()
         if self._store is not None:
             self._store.close()
+            self._store = None
 
     async def refresh(self) -> None:
         """Fetch the feeds that are due now (what the background task does on its schedule)."""

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
 from service.api.deps import NewsDep
+from service.api.schemas import EmotionOut
 from service.news.feed import FeedPage
 from service.news.mood import EMOTIONS, Mood, MoodError
 from service.news.ranking import Policy, PolicyError
@@ -15,10 +16,7 @@ from service.news.ranking import Policy, PolicyError
 router = APIRouter(tags=["feed"])
 
 
-class MoodOut(BaseModel):
-    emotion: str
-    confidence: float
-    scores: dict[str, float]
+class MoodOut(EmotionOut):
     policy: str
 
 
@@ -44,14 +42,8 @@ class FeedOut(BaseModel):
 
     @classmethod
     def of(cls, page: FeedPage) -> FeedOut:
-        mood = page.mood
         return cls(
-            mood=MoodOut(
-                emotion=mood.emotion,
-                confidence=round(mood.confidence, 4),
-                scores={label: round(p, 4) for label, p in mood.scores.items()},
-                policy=page.policy.value,
-            ),
+            mood=MoodOut.of(page.mood, policy=page.policy.value),
             samples=page.samples,
             items=[
                 StoryOut(

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.api.deps import loaded_vision, vision_unavailable_reason
-from service.news.feed import NewsFeed
 
 router = APIRouter(tags=["health"])
 
@@ -19,19 +18,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def feed_store_open(news: NewsFeed) -> bool:
-    try:
-        news.store  # noqa: B018 (the property raises until the app's startup has opened the store)
-    except RuntimeError:
-        return False
-    return True
-
-
 @router.get("/readyz", responses={503: {"description": "Not ready: `checks` says which part is missing"}})
 def readyz(request: Request) -> JSONResponse:
     """Ready for traffic: the emotion model is loaded and the feed store is open."""
     model_loaded = loaded_vision(request.app) is not None
-    checks = {"model": model_loaded, "feed_store": feed_store_open(request.app.state.news)}
+    checks = {"model": model_loaded, "feed_store": request.app.state.news.started}
     ready = all(checks.values())
     body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
     if not model_loaded:
