@@ -54,6 +54,10 @@ def parse_overrides(arguments: list[str], defaults: dict[str, Any]) -> tuple[dic
     """Apply --name=value overrides (typed like the default) and report whether --resume was given."""
     settings, resume = dict(defaults), False
     for argument in arguments:
+        if argument in ("-h", "--help"):
+            defaults_text = "\n".join(f"  --{name}={value!r}" for name, value in defaults.items())
+            print(f"{__doc__}\nOptions and their defaults:\n{defaults_text}")
+            raise SystemExit(0)
         if argument == "--resume":
             resume = True
             continue

@@ -44,6 +44,14 @@ def test_unknown_option_is_refused_with_the_list_of_options():
         train.main(["--epoch=3"])
 
 
+def test_help_lists_every_option_with_its_default_and_exits_zero(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--help"])
+    assert exit_info.value.code == 0
+    shown = capsys.readouterr().out
+    assert "--epochs=50" in shown and "--resume" in shown
+
+
 def test_missing_data_is_refused_with_a_hint(tmp_path):
     with pytest.raises(SystemExit, match="training data not found"):
         train.main([f"--data={tmp_path / 'none.csv'}"])
