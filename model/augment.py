@@ -52,3 +52,21 @@ def random_erase(faces: torch.Tensor, probability: float, max_area: float) -> to
     mask = (inside & chosen).unsqueeze(1)
     noise = torch.rand_like(faces) * 255
     return torch.where(mask, noise, faces)
+
+
+def random_lighting(
+    faces: torch.Tensor, max_contrast: float, max_brightness: float, max_gamma: float
+) -> torch.Tensor:
+    """Change each face's contrast, brightness and gamma a little, as dim, washed-out or harsh light does.
+
+    Grey levels stay in 0-255; a parameter of 0 leaves that property alone.
+    """
+    batch, device = faces.shape[0], faces.device
+
+    def spread(limit: float) -> torch.Tensor:
+        return (torch.rand(batch, 1, 1, 1, device=device) * 2 - 1) * limit
+
+    mean = faces.mean(dim=(1, 2, 3), keepdim=True)
+    faces = (faces - mean) * (1 + spread(max_contrast)) + mean + spread(max_brightness) * 255
+    gamma = torch.exp(spread(math.log1p(max_gamma)))
+    return (faces.clamp(0, 255) / 255) ** gamma * 255

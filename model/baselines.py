@@ -29,8 +29,8 @@ from torch import nn
 
 from model.data import EMOTIONS, FACE_SIDE, FaceSet, MalformedDataError, file_sha256, load_dataset
 from model.evaluate import score
+from model.inference import predict, to_tensor
 from model.train import config as train_config
-from model.train import predict, to_tensor
 
 DEFAULT_OUT = Path(__file__).with_name("baselines.json")
 BATCH_SIZE = 128

@@ -31,8 +31,9 @@ from model.bench import parameter_count
 from model.data import EMOTIONS, FACE_SIDE, FaceSet, MalformedDataError, load_dataset
 from model.evaluate import onnx_probabilities, open_session, score
 from model.net import EmotionNet, ProbabilityModel
-from model.quantize import quantize_int8
+from model.quantize import INT8_METHOD, quantize_int8
 from model.train import config as train_config
+from service.vision.kernels import cpu_description
 
 DEFAULT_CHECKPOINT = Path(train_config["out_dir"]) / "last.pt"
 DEFAULT_OUT = Path(__file__).with_name("emotion.onnx")
@@ -99,8 +100,20 @@ def calibration_faces(train: FaceSet, count: int, seed: int = 0) -> np.ndarray:
 
 
 def measured_metrics(model_path: Path, test: FaceSet) -> dict[str, Any]:
+    """The file's scores on `test`, run as the service runs it, and the CPU they were measured on."""
     report = score(onnx_probabilities(open_session(model_path), test.images), test.labels)
-    return {key: value for key, value in report.items() if key != "confusion_matrix"}
+    metrics = {key: value for key, value in report.items() if key != "confusion_matrix"}
+    return {**metrics, "cpu": cpu_description()}
+
+
+def int8_facts(metrics: dict[str, Any], fp32_metrics: dict[str, Any], calibration: int) -> dict[str, Any]:
+    """The card's account of quantisation: how, on how many faces, and what it cost in accuracy."""
+    return {
+        "method": INT8_METHOD,
+        "calibration_faces": calibration,
+        "fp32_accuracy": fp32_metrics["accuracy"],
+        "accuracy_delta": metrics["accuracy"] - fp32_metrics["accuracy"],
+    }
 
 
 def member_card(checkpoint_path: Path, checkpoint: dict[str, Any]) -> dict[str, Any]:
@@ -193,13 +206,8 @@ def export(
             )
         metrics = {"split": "test", "data": str(data_path), **measured_metrics(model_path, splits["test"])}
         if int8_calibration:
-            fp32_accuracy = measured_metrics(fp32_path, splits["test"])["accuracy"]
-            int8 = {
-                "method": "onnxruntime static, QDQ, per-channel int8 weights, uint8 activations, MinMax",
-                "calibration_faces": min(int8_calibration, len(splits["train"])),
-                "fp32_accuracy": fp32_accuracy,
-                "accuracy_delta": metrics["accuracy"] - fp32_accuracy,
-            }
+            fp32_metrics = measured_metrics(fp32_path, splits["test"])
+            int8 = int8_facts(metrics, fp32_metrics, min(int8_calibration, len(splits["train"])))
         members = [
             member_card(path, checkpoint)
             for path, checkpoint in zip(checkpoint_paths, checkpoints, strict=True)

@@ -18,6 +18,9 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 CALIBRATION_BATCH = 64
+INT8_METHOD = (
+    "onnxruntime static, QDQ, per-channel int8 weights in 7 bits (reduce_range), uint8 activations, MinMax"
+)
 
 
 class FaceCalibration(CalibrationDataReader):
@@ -54,7 +57,13 @@ def head_onward(model_path: Path) -> list[str]:
 
 
 def quantize_int8(fp32_path: Path, int8_path: Path, calibration_faces: np.ndarray, input_name: str) -> None:
-    """Write an int8 copy of `fp32_path`: uint8 activations, int8 per-channel weights (VNNI-friendly)."""
+    """Write an int8 copy of `fp32_path`: uint8 activations, 7-bit per-channel int8 weights.
+
+    The weights use 7 bits (`reduce_range`) so that the file reads faces the same on every x86 CPU. Without
+    VNNI (AVX2, and AVX-512 without VNNI), ONNX Runtime's fused U8S8 kernels multiply with VPMADDUBSW, which
+    adds two uint8 x int8 products into a saturating int16: 2 x 255 x 127 overflows it, 2 x 255 x 64 does
+    not. On those CPUs the 8-bit file scored 64.9 % instead of 70.55 %; VNNI and ARM were unaffected.
+    """
     with tempfile.TemporaryDirectory() as scratch:
         # Shape inference and graph cleanup first, as ONNX Runtime's quantisation guide asks.
         prepared = Path(scratch) / "prepared.onnx"
@@ -68,5 +77,6 @@ def quantize_int8(fp32_path: Path, int8_path: Path, calibration_faces: np.ndarra
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
+            reduce_range=True,
             nodes_to_exclude=head_onward(prepared),
         )

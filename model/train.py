@@ -3,9 +3,11 @@
     python -m model.train                        # the default recipe below
     python -m model.train --epochs=3 --out_dir=runs/try
     python -m model.train --out_dir=runs/vgg --resume
+    python -m model.train --out_dir=runs/student --teacher=model/emotion.onnx --teacher_weight=0.5
 
 Every value in `config` can be overridden as --name=value. A checkpoint is written after every epoch;
---resume continues from it. Metrics go to <out_dir>/metrics.jsonl, one JSON object per epoch.
+--resume continues from it (with the checkpoint's recipe: a resumed run refuses a different one).
+Metrics go to <out_dir>/metrics.jsonl, one JSON object per epoch.
 """
 
 from __future__ import annotations
@@ -24,30 +26,44 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from model.augment import random_affine, random_erase
-from model.data import FaceSet, file_sha256, load_dataset, load_ferplus_votes
-from model.net import EmotionNet, ProbabilityModel
+from model.augment import random_affine, random_erase, random_lighting
+from model.data import EMOTIONS, FaceSet, file_sha256, load_dataset, load_ferplus_votes
+from model.inference import predict, to_tensor
+from model.net import EmotionNet
 
 config: dict[str, Any] = dict(
-    data="../shared/data/fer2013/fer2013.csv.gz",
-    ferplus="../shared/data/fer2013/fer2013new.csv.gz",  # used only to drop non-faces; "" to skip
-    out_dir="runs/vgg",
-    widths=(32, 64, 128, 256),
-    dropout=0.2,
+    # data
+    data="../shared/data/fer2013/fer2013.csv.gz",  # FER2013 CSV or image folder; PublicTest validates
+    ferplus="../shared/data/fer2013/fer2013new.csv.gz",  # FER+ votes: drop non-faces, soft targets; "" skips
+    out_dir="runs/vgg",  # last.pt and metrics.jsonl go here
+    limit=0,  # train on only the first `limit` faces (0 = all); for smoke tests
+    # the net
+    widths=(32, 64, 128, 256),  # channels of the four conv blocks
+    dropout=0.2,  # before the linear head
+    # optimisation: SGD with Nesterov momentum under a one-cycle learning rate
     epochs=50,
     batch_size=128,
-    max_lr=0.1,
+    max_lr=0.1,  # the one-cycle peak
     momentum=0.9,
     weight_decay=5e-4,
-    label_smoothing=0.1,
+    # targets: the label, smoothed, mixed with a teacher's probabilities and the FER+ votes
+    label_smoothing=0.1,  # share of the label's mass spread evenly over all classes
+    teacher="",  # an exported .onnx whose probabilities on the training faces become soft targets
+    teacher_weight=0.0,  # share of each target taken from the teacher
+    ferplus_weight=0.0,  # share taken from the FER+ vote distribution (faces without votes keep the label)
+    # augmentation, per batch
     rotate_degrees=10.0,
-    scale=0.1,
-    shift=0.1,
-    erase_probability=0.5,
-    erase_max_area=0.25,
+    scale=0.1,  # zoom by up to ±10 %
+    shift=0.1,  # shift by up to ±10 % of the side
+    erase_probability=0.5,  # share of faces with one rectangle replaced by noise
+    erase_max_area=0.25,  # largest erased share of the face
+    contrast=0.0,  # scale contrast by up to ±this
+    brightness=0.0,  # shift grey levels by up to ±this share of 255
+    gamma=0.0,  # gamma between 1/(1+this) and 1+this
     seed=1337,
-    limit=0,  # train on only the first `limit` faces (0 = all); for smoke tests
 )
+# Values a resumed run may change: where the data lives, not what the net learns from it.
+RESUMABLE_CHANGES = {"data", "ferplus", "teacher", "out_dir", "epochs"}
 
 
 def parse_overrides(arguments: list[str], defaults: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -71,6 +87,10 @@ def parse_overrides(arguments: list[str], defaults: dict[str, Any]) -> tuple[dic
             settings[name] = text if isinstance(default, str) else type(default)(ast.literal_eval(text))
         except (ValueError, SyntaxError, TypeError) as error:
             raise SystemExit(f"--{name}: {text!r} is not a {type(default).__name__}") from error
+    if settings["teacher_weight"] + settings["ferplus_weight"] > 1:
+        raise SystemExit("--teacher_weight and --ferplus_weight together must not exceed 1")
+    if settings["teacher_weight"] > 0 and not settings["teacher"]:
+        raise SystemExit("--teacher_weight needs --teacher=MODEL.onnx")
     return settings, resume
 
 
@@ -86,18 +106,36 @@ def git_commit() -> str | None:
     return found.stdout.strip() or None
 
 
-def prepare_faces(settings: dict[str, Any]) -> tuple[FaceSet, FaceSet, dict[str, Any]]:
-    """Training and PublicTest faces, with blank images and FER+ non-faces left out of training."""
+def ferplus_votes(settings: dict[str, Any], data_path: Path) -> np.ndarray | None:
+    """FER+ vote distributions by data row, where the votes file is there and matches a CSV."""
+    ferplus_path = Path(settings["ferplus"]) if settings["ferplus"] else None
+    if ferplus_path is None or not ferplus_path.exists() or not data_path.is_file():
+        return None
+    distributions, is_face = load_ferplus_votes(ferplus_path)
+    # A non-face has no emotion distribution: all zeros marks it, and such faces are dropped.
+    return np.where(is_face[:, None], distributions, 0.0)
+
+
+def teacher_probabilities(teacher_path: Path, images: np.ndarray) -> np.ndarray:
+    """The teacher model's probabilities for each face, as the service would compute them."""
+    from model.evaluate import onnx_probabilities, open_session  # onnxruntime only when distilling
+
+    return onnx_probabilities(open_session(teacher_path), images)
+
+
+def prepare_faces(settings: dict[str, Any]) -> tuple[FaceSet, FaceSet, np.ndarray, dict[str, Any]]:
+    """Training faces (blank images and FER+ non-faces left out), PublicTest, and each training face's
+    target distribution."""
     data_path = Path(settings["data"])
     splits, report = load_dataset(data_path)
     if "train" not in splits or "test" not in splits:
         raise SystemExit(f"{data_path}: needs both a training and a test split, found {sorted(splits)}")
     train, test = splits["train"], splits["test"]
     keep = train.images.reshape(len(train), -1).std(axis=1) >= 1.0
-    ferplus_path = Path(settings["ferplus"]) if settings["ferplus"] else None
-    if ferplus_path and ferplus_path.exists() and data_path.is_file():
-        _, is_face = load_ferplus_votes(ferplus_path)
-        keep &= is_face[train.rows - 2]  # CSV row 2 is data row 0
+    votes = ferplus_votes(settings, data_path)
+    if votes is not None:
+        train_votes = votes[train.rows - 2]  # CSV row 2 is data row 0
+        keep &= train_votes.sum(axis=1) > 0
     facts = {
         "data_sha256": file_sha256(data_path) if data_path.is_file() else None,
         "skipped_rows": len(report.skipped),
@@ -107,37 +145,66 @@ def prepare_faces(settings: dict[str, Any]) -> tuple[FaceSet, FaceSet, dict[str,
     train = train.subset(keep)
     if settings["limit"]:
         train = train.subset(np.arange(min(settings["limit"], len(train))))
-    return train, test, facts
+    targets = soft_targets(settings, train, None if votes is None else votes[train.rows - 2])
+    return train, test, targets, facts
 
 
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(images).float().unsqueeze(1)
+def soft_targets(settings: dict[str, Any], train: FaceSet, votes: np.ndarray | None) -> np.ndarray:
+    """What each face should be predicted as: the smoothed label mixed with the teacher's and FER+'s views."""
+    label = np.eye(len(EMOTIONS), dtype=np.float32)[train.labels]
+    label = label * (1 - settings["label_smoothing"]) + settings["label_smoothing"] / len(EMOTIONS)
+    teacher_weight, ferplus_weight = settings["teacher_weight"], settings["ferplus_weight"]
+    targets = label * (1 - teacher_weight - ferplus_weight)
+    if teacher_weight:
+        targets += teacher_weight * teacher_probabilities(Path(settings["teacher"]), train.images)
+    if ferplus_weight:
+        has_votes = votes is not None and votes.sum(axis=1, keepdims=True) > 0
+        ferplus = np.where(has_votes, votes, label) if votes is not None else label
+        targets += ferplus_weight * ferplus
+    return targets.astype(np.float32)
 
 
-@torch.no_grad()
-def predict(
-    net: torch.nn.Module, faces: torch.Tensor, batch_size: int = 512, flip: bool = False
-) -> np.ndarray:
-    """Softmax probabilities for every face, optionally averaged with the mirrored face (as exported)."""
-    model = ProbabilityModel([net], flip_average=flip).eval()
-    outputs = [
-        model(faces[start : start + batch_size].contiguous(memory_format=torch.channels_last))
-        for start in range(0, len(faces), batch_size)
-    ]
-    return torch.cat(outputs).numpy()
+def augment(faces: torch.Tensor, settings: dict[str, Any]) -> torch.Tensor:
+    """One batch's augmentation: geometry, light, then an erased patch."""
+    faces = random_affine(faces, settings["rotate_degrees"], settings["scale"], settings["shift"])
+    if settings["contrast"] or settings["brightness"] or settings["gamma"]:
+        faces = random_lighting(faces, settings["contrast"], settings["brightness"], settings["gamma"])
+    return random_erase(faces, settings["erase_probability"], settings["erase_max_area"])
+
+
+def check_resumable(saved: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Refuse to resume a run with a different recipe: the checkpoint's nets and schedule would not match."""
+    changed = {
+        name: (saved.get(name), value)
+        for name, value in settings.items()
+        if name not in RESUMABLE_CHANGES and saved.get(name, value) != value
+    }
+    if changed:
+        details = ", ".join(f"{name} was {old!r}, now {new!r}" for name, (old, new) in changed.items())
+        raise SystemExit(f"cannot resume with a different recipe: {details}")
+    if saved.get("epochs", settings["epochs"]) != settings["epochs"]:
+        raise SystemExit(
+            f"cannot resume with --epochs={settings['epochs']}: the learning-rate schedule was laid out "
+            f"for {saved['epochs']} epochs"
+        )
 
 
 def train(settings: dict[str, Any], resume: bool) -> Path:
     out_dir = Path(settings["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_path = out_dir / "last.pt"
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    checkpoint = None
+    if resume and checkpoint_path.exists():
+        checkpoint = torch.load(checkpoint_path, map_location=device, weights_only=False)
+        check_resumable(checkpoint["config"], settings)
     torch.manual_seed(settings["seed"])
     np.random.seed(settings["seed"])
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
-    train_set, test_set, facts = prepare_faces(settings)
-    train_faces, train_labels = to_tensor(train_set.images), torch.from_numpy(train_set.labels)
-    test_faces = to_tensor(test_set.images)
+    train_set, test_set, targets, facts = prepare_faces(settings)
+    train_faces, train_targets = to_tensor(train_set.images), torch.from_numpy(targets)
+    train_labels = torch.from_numpy(train_set.labels)
+    test_faces = to_tensor(test_set.images).to(device)
 
     net = EmotionNet(tuple(settings["widths"]), dropout=settings["dropout"]).to(device)
     # Documented in torch, missing from its type stubs.
@@ -154,8 +221,7 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
         optimizer, max_lr=settings["max_lr"], epochs=settings["epochs"], steps_per_epoch=steps_per_epoch
     )
     first_epoch, seconds_so_far = 0, 0.0
-    if resume and checkpoint_path.exists():
-        checkpoint = torch.load(checkpoint_path, map_location=device, weights_only=False)
+    if checkpoint is not None:
         net.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         scheduler.load_state_dict(checkpoint["scheduler"])
@@ -171,44 +237,36 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{settings['epochs']}", file=sys.stderr)
         for step in bar:
             index = order[step * settings["batch_size"] : (step + 1) * settings["batch_size"]]
-            faces = random_affine(
-                train_faces[index].to(device),
-                settings["rotate_degrees"],
-                settings["scale"],
-                settings["shift"],
-            )
-            faces = random_erase(faces, settings["erase_probability"], settings["erase_max_area"])
-            labels = train_labels[index].to(device)
+            faces = augment(train_faces[index].to(device), settings)
             logits = net(faces.contiguous(memory_format=torch.channels_last))
-            loss = F.cross_entropy(logits, labels, label_smoothing=settings["label_smoothing"])
+            loss = -(train_targets[index].to(device) * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             scheduler.step()
             loss_sum += loss.item() * len(index)
-            correct += int((logits.argmax(1) == labels).sum())
+            correct += int((logits.argmax(1).cpu() == train_labels[index]).sum())
             bar.set_postfix(loss=f"{loss.item():.3f}")
         bar.close()
 
-        probabilities = predict(net, test_faces.to(device))
-        probabilities_flip = predict(net, test_faces.to(device), flip=True)
         seconds_so_far += time.monotonic() - started
         metrics = {
             "epoch": epoch + 1,
             "train_loss": loss_sum / len(train_set),
             "train_accuracy": correct / len(train_set),
-            "val_accuracy": float((probabilities.argmax(1) == test_set.labels).mean()),
-            "val_accuracy_flip": float((probabilities_flip.argmax(1) == test_set.labels).mean()),
+            "val_accuracy": float((predict(net, test_faces).argmax(1) == test_set.labels).mean()),
+            "val_accuracy_flip": float(
+                (predict(net, test_faces, flip=True).argmax(1) == test_set.labels).mean()
+            ),
             "lr": scheduler.get_last_lr()[0],
             "train_seconds": round(seconds_so_far, 1),
         }
         with (out_dir / "metrics.jsonl").open("a") as log:
             log.write(json.dumps(metrics) + "\n")
-        remaining = (settings["epochs"] - epoch - 1) * seconds_so_far / (epoch + 1 - first_epoch or 1)
+        remaining = (settings["epochs"] - epoch - 1) * seconds_so_far / (epoch + 1)
         print(
             f"epoch {epoch + 1}: val {metrics['val_accuracy']:.4f} "
-            f"(flip {metrics['val_accuracy_flip']:.4f}), "
-            f"about {remaining / 60:.0f} min left",
+            f"(flip {metrics['val_accuracy_flip']:.4f}), about {remaining / 60:.0f} min left",
             file=sys.stderr,
         )
         checkpoint = {
@@ -232,6 +290,8 @@ def main(arguments: list[str] | None = None) -> None:
     settings, resume = parse_overrides(sys.argv[1:] if arguments is None else arguments, config)
     if not Path(settings["data"]).exists():
         raise SystemExit(f"{settings['data']}: training data not found (set --data=PATH)")
+    if settings["teacher"] and not Path(settings["teacher"]).is_file():
+        raise SystemExit(f"--teacher {settings['teacher']}: no such model file")
     print(json.dumps(settings), file=sys.stderr)
     train(settings, resume)
 

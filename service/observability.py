@@ -60,6 +60,17 @@ FEED_FETCHES = Counter(
     ["result"],
 )
 
+INFERENCE_PATH = Gauge(
+    "moodfeed_inference_path",
+    "1 for the session serving the emotion model: optimised (fused int8 kernels, checked at load against "
+    "the exact reference) or reference (the fused kernels disagreed on this CPU).",
+    ["path"],
+)
+INFERENCE_PATH_DIFFERENCE = Gauge(
+    "moodfeed_inference_path_max_probability_difference",
+    "Largest probability difference between the optimised and the reference session on the load-time probe.",
+)
+
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged as a field.
 # uvicorn adds `color_message`, the message again with terminal colours.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {

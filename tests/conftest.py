@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import onnx
 import pytest
 from fastapi.testclient import TestClient
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 from service.config import MODEL_DIR, Settings
 from service.main import create_app
@@ -50,6 +51,58 @@ def write_tiny_model(folder: Path, labels: tuple[str, ...] = EMOTIONS, outputs: 
             helper.make_tensor("biases", TensorProto.FLOAT, [outputs], biases),
         ],
     )
+    return save_model(graph, folder, labels)
+
+
+def write_overflowing_int8_model(folder: Path, labels: tuple[str, ...] = EMOTIONS) -> Path:
+    """A deliberately mis-quantised int8 model: its fused kernels give other answers than the model says.
+
+    Each face is tiled 60 times into one long row and scored by a quantised MatMul whose `happy` column is
+    all 127s: the float result (what the unfused reference computes) stays in range, but the sum of
+    138,240 uint8 x int8 products exceeds what an int32 accumulator holds, so every CPU's fused integer
+    kernel wraps around. Writes `emotion.onnx` and `emotion.json` into `folder` and returns the model path.
+    """
+    happy, repeats = labels.index("happy"), 60
+    row = INPUT_SIDE * INPUT_SIDE * repeats
+    weights = np.zeros((row, len(labels)), np.int8)
+    weights[:, happy] = 127
+    constants = {
+        "flat_shape": np.array([-1, INPUT_SIDE * INPUT_SIDE], np.int64),
+        "repeats": np.array([1, repeats], np.int64),
+        "x_scale": np.array(1.0, np.float32),  # grey levels 0-255 are their own uint8 codes
+        "x_zero": np.array(0, np.uint8),
+        "w_quantized": weights,
+        "w_scale": np.array(10 / (255 * 127 * row), np.float32),  # a white face's happy logit is 10
+        "w_zero": np.array(0, np.int8),
+        "logit_scale": np.array(24 / 255, np.float32),  # logits -12..12
+        "logit_zero": np.array(128, np.uint8),
+    }
+    graph = helper.make_graph(
+        [
+            helper.make_node("Reshape", ["grey_levels", "flat_shape"], ["flat"]),
+            helper.make_node("Tile", ["flat", "repeats"], ["tiled"]),
+            helper.make_node("QuantizeLinear", ["tiled", "x_scale", "x_zero"], ["x_quantized"]),
+            helper.make_node("DequantizeLinear", ["x_quantized", "x_scale", "x_zero"], ["x"]),
+            helper.make_node("DequantizeLinear", ["w_quantized", "w_scale", "w_zero"], ["w"]),
+            helper.make_node("MatMul", ["x", "w"], ["product"]),
+            helper.make_node(
+                "QuantizeLinear", ["product", "logit_scale", "logit_zero"], ["logits_quantized"]
+            ),
+            helper.make_node(
+                "DequantizeLinear", ["logits_quantized", "logit_scale", "logit_zero"], ["logits"]
+            ),
+            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+        ],
+        "overflowing_int8_emotions",
+        [helper.make_tensor_value_info("grey_levels", TensorProto.FLOAT, ["N", 1, INPUT_SIDE, INPUT_SIDE])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", len(labels)])],
+        initializer=[numpy_helper.from_array(value, name) for name, value in constants.items()],
+    )
+    return save_model(graph, folder, labels)
+
+
+def save_model(graph: onnx.GraphProto, folder: Path, labels: tuple[str, ...]) -> Path:
+    """`graph` as `folder/emotion.onnx` (opset 13) with its card `emotion.json`; the model's path."""
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8  # what every onnxruntime since 1.14 reads
     onnx.checker.check_model(model)

@@ -10,7 +10,13 @@ from fastapi import Depends, FastAPI, HTTPException, Request, status
 
 from service.config import Settings
 from service.news.feed import NewsFeed
-from service.observability import DETECTION_DURATION, FACES_PER_FRAME, INFERENCE_DURATION
+from service.observability import (
+    DETECTION_DURATION,
+    FACES_PER_FRAME,
+    INFERENCE_DURATION,
+    INFERENCE_PATH,
+    INFERENCE_PATH_DIFFERENCE,
+)
 from service.vision.engine import StreamSession, VisionEngine
 from service.vision.results import Analysis
 
@@ -41,6 +47,10 @@ class Vision:
     async def open(cls, settings: Settings) -> Vision:
         """Load the model and cascades off the event loop; raises `ModelError` if the model is unusable."""
         engine = await to_thread.run_sync(VisionEngine.from_settings, settings)
+        kernels = engine.classifier.kernel_check
+        for path in ("optimised", "reference"):
+            INFERENCE_PATH.labels(path).set(1 if path == kernels.path else 0)
+        INFERENCE_PATH_DIFFERENCE.set(kernels.max_probability_difference)
         return cls(engine, settings.vision_workers)
 
     async def analyse_photo(self, data: bytes, detect: bool, min_face_px: int | None) -> Analysis:

@@ -2,12 +2,14 @@
 
 The model's contract (written by `model/export.py`): input float32 [N, 1, H, W] of raw grey levels 0-255
 (normalisation is inside the graph), output [N, len(labels)] probabilities; `emotion.json` holds the
-labels and the input size [H, W].
+labels and the input size [H, W]. At load, the optimised session is checked against the exact reference on
+this CPU (`service.vision.kernels`), and the reference is served if they disagree.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,9 @@ import numpy as np
 import onnxruntime as ort
 
 from service.vision.faces import Box
+from service.vision.kernels import PROBE_FACES, KernelCheck, compare, cpu_description, probe_faces
+
+log = logging.getLogger(__name__)
 
 
 class ModelError(RuntimeError):
@@ -45,6 +50,24 @@ class ModelCard:
         return cls(labels, (height, width))
 
 
+def open_session(
+    model_path: Path, intra_op_threads: int, inter_op_threads: int, level: ort.GraphOptimizationLevel
+) -> ort.InferenceSession:
+    """An onnxruntime CPU session over `model_path` at the given graph optimisation level."""
+    options = ort.SessionOptions()
+    # Requests already run in parallel on the server's worker threads; a session that also fans out
+    # over every core would make them fight. One thread per run is the default for that reason.
+    options.intra_op_num_threads = intra_op_threads
+    options.inter_op_num_threads = inter_op_threads
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = level
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises its own untyped errors for bad files
+        raise ModelError(f"model {model_path} cannot be loaded: {error}") from None
+
+
 def crop_faces(grey: np.ndarray, boxes: Sequence[Box], input_size: tuple[int, int]) -> np.ndarray:
     """The boxes cut from `grey` exactly (the Haar box is FER2013's framing) and resized: uint8 [N, H, W]."""
     height, width = input_size
@@ -64,21 +87,23 @@ class EmotionClassifier:
         self, model_path: Path, card_path: Path, intra_op_threads: int = 1, inter_op_threads: int = 1
     ):
         self.card = ModelCard.read(card_path)
-        options = ort.SessionOptions()
-        # Requests already run in parallel on the server's worker threads; a session that also fans out
-        # over every core would make them fight. One thread per run is the default for that reason.
-        options.intra_op_num_threads = intra_op_threads
-        options.inter_op_num_threads = inter_op_threads
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
         if not model_path.is_file():
             raise ModelError(f"model {model_path} not found")
-        try:
-            self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-        except Exception as error:  # onnxruntime raises its own untyped errors for bad files
-            raise ModelError(f"model {model_path} cannot be loaded: {error}") from None
+        threads = (intra_op_threads, inter_op_threads)
+        self._session = open_session(model_path, *threads, ort.GraphOptimizationLevel.ORT_ENABLE_ALL)
         self._input_name = self._session.get_inputs()[0].name
         self._check_contract(model_path)
+        reference = open_session(model_path, *threads, ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
+        self.kernel_check = self._check_kernels(reference)
+        if not self.kernel_check.exact:
+            log.warning(
+                "model %s: ONNX Runtime's optimised int8 kernels disagree with the model on this CPU, %s "
+                "(probabilities off by up to %.3f); serving the exact, slower reference path instead",
+                model_path,
+                self.kernel_check.cpu,
+                self.kernel_check.max_probability_difference,
+            )
+            self._session = reference
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -95,6 +120,13 @@ class EmotionClassifier:
         batch = crops.astype(np.float32)[:, np.newaxis]
         (probabilities,) = self._session.run(None, {self._input_name: batch})
         return np.asarray(probabilities, np.float32)
+
+    def _check_kernels(self, reference: ort.InferenceSession) -> KernelCheck:
+        """Compare the optimised session with the unfused reference on generated faces."""
+        probe = probe_faces(PROBE_FACES, self.input_size).astype(np.float32)[:, np.newaxis]
+        (optimised,) = self._session.run(None, {self._input_name: probe})
+        (exact,) = reference.run(None, {self._input_name: probe})
+        return compare(np.asarray(optimised), np.asarray(exact), cpu_description())
 
     def _check_contract(self, model_path: Path) -> None:
         """Run one blank face through the model, so a model that breaks the contract fails at startup."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.main import create_app
+from tests.conftest import write_overflowing_int8_model
 
 
 def test_healthz_answers_as_soon_as_the_process_is_up(offline_settings: Settings) -> None:
@@ -42,3 +44,30 @@ def test_readyz_stays_503_with_the_reason_when_the_model_cannot_load(
     assert ready.json()["checks"] == {"model": False, "feed_store": True}
     assert "missing.onnx" in ready.json()["detail"]
     assert alive.status_code == 200
+
+
+def test_readyz_and_metrics_say_the_optimised_session_serves_a_model_whose_kernels_agree(
+    offline_settings: Settings,
+) -> None:
+    with TestClient(create_app(offline_settings)) as client:
+        inference = client.get("/readyz").json()["inference"]
+        metrics = client.get("/metrics").text
+    assert inference["path"] == "optimised" and inference["cpu"].startswith(platform.machine())
+    assert 'moodfeed_inference_path{path="optimised"} 1.0' in metrics
+    assert 'moodfeed_inference_path{path="reference"} 0.0' in metrics
+
+
+def test_readyz_and_metrics_say_the_reference_serves_a_model_whose_fused_kernels_are_wrong(
+    offline_settings: Settings, tmp_path: Path
+) -> None:
+    model_path = write_overflowing_int8_model(tmp_path)
+    settings = offline_settings.model_copy(
+        update={"model_path": model_path, "model_card_path": model_path.with_name("emotion.json")}
+    )
+    with TestClient(create_app(settings)) as client:
+        ready = client.get("/readyz")
+        metrics = client.get("/metrics").text
+    assert ready.status_code == 200
+    assert ready.json()["inference"]["path"] == "reference"
+    assert ready.json()["inference"]["max_probability_difference"] > 0.02
+    assert 'moodfeed_inference_path{path="reference"} 1.0' in metrics

@@ -20,11 +20,22 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "Not ready: `checks` says which part is missing"}})
 def readyz(request: Request) -> JSONResponse:
-    """Ready for traffic: the emotion model is loaded and the feed store is open."""
-    model_loaded = loaded_vision(request.app) is not None
-    checks = {"model": model_loaded, "feed_store": request.app.state.news.started}
+    """Ready for traffic: the emotion model is loaded and the feed store is open.
+
+    `inference.path` says which session serves the model on this CPU: `optimised` (the fused int8 kernels,
+    checked against the exact reference at load) or `reference` (they disagreed, so the slower exact one).
+    """
+    vision = loaded_vision(request.app)
+    checks = {"model": vision is not None, "feed_store": request.app.state.news.started}
     ready = all(checks.values())
     body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
-    if not model_loaded:
+    if vision is None:
         body["detail"] = vision_unavailable_reason(request.app)
+    else:
+        kernels = vision.engine.classifier.kernel_check
+        body["inference"] = {
+            "path": kernels.path,
+            "cpu": kernels.cpu,
+            "max_probability_difference": round(kernels.max_probability_difference, 6),
+        }
     return JSONResponse(body, status_code=200 if ready else 503)

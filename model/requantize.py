@@ -1,0 +1,154 @@
+"""Requantise an exported int8 model from its own weights, for when the checkpoints it came from are gone.
+
+    python -m model.requantize model/emotion.onnx                       # rewrites it and its card in place
+    python -m model.requantize old.onnx --out new.onnx --calibration 1000
+
+Every constant behind a DequantizeLinear (the int8 weights, the int32 biases) is turned back into the float
+it stands for, every activation QuantizeLinear/DequantizeLinear pair is removed, and the float graph that
+results is quantised again by `model.quantize` (today's recipe, portable across CPUs) on training faces.
+The card keeps its members and records what was rebuilt from what; its metrics are measured anew.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from model.data import MalformedDataError, file_sha256, load_dataset
+from model.export import DEFAULT_OUT, INPUT_NAME, calibration_faces, int8_facts, measured_metrics
+from model.quantize import quantize_int8
+from model.train import config as train_config
+
+
+def dequantize_constant(
+    quantized: np.ndarray, scale: np.ndarray, zero_point: np.ndarray, axis: int
+) -> np.ndarray:
+    """The float a DequantizeLinear node makes of a constant: (q - zero_point) * scale along `axis`."""
+    shape = [1] * quantized.ndim
+    if scale.ndim == 1 and quantized.ndim > 0:
+        shape[axis] = -1
+    difference = quantized.astype(np.float64) - zero_point.astype(np.float64).reshape(shape)
+    return (difference * scale.astype(np.float64).reshape(shape)).astype(np.float32)
+
+
+def clips_at_zero(
+    quantize: onnx.NodeProto, constants: dict[str, np.ndarray], producers: dict[str, str]
+) -> bool:
+    """Whether a QuantizeLinear stands in for a ReLU the quantiser removed.
+
+    ONNX Runtime drops a Conv's or Gemm's ReLU when the uint8 quantisation after it, with zero point 0,
+    clips negatives anyway; taking the quantisation out must put the ReLU back.
+    """
+    zero_point = constants.get(quantize.input[2]) if len(quantize.input) > 2 else None
+    unsigned_from_zero = zero_point is not None and zero_point.dtype == np.uint8 and not zero_point.any()
+    return unsigned_from_zero and producers.get(quantize.input[0]) in {"Conv", "Gemm", "MatMul"}
+
+
+def float_graph(qdq_model: onnx.ModelProto) -> onnx.ModelProto:
+    """`qdq_model` with every quantised constant dequantised and every activation Q/DQ pair removed (a ReLU
+    put back where the quantisation was one)."""
+    graph = qdq_model.graph
+    constants = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
+    producers = {tensor: node.op_type for node in graph.node for tensor in node.output}
+    renamed: dict[str, str] = {}  # a DequantizeLinear output -> the float tensor it stands for
+    folded: dict[str, np.ndarray] = {}
+    kept = []
+    for node in graph.node:
+        if node.op_type == "DequantizeLinear" and node.input[0] in constants:
+            axis = next((attribute.i for attribute in node.attribute if attribute.name == "axis"), 1)
+            quantized, scale = constants[node.input[0]], constants[node.input[1]]
+            zero_point = constants[node.input[2]] if len(node.input) > 2 else np.zeros_like(scale)
+            folded[node.output[0]] = dequantize_constant(quantized, scale, zero_point, axis)
+        elif node.op_type == "DequantizeLinear":
+            renamed[node.output[0]] = node.input[0]  # the QuantizeLinear output, renamed again below
+        elif node.op_type == "QuantizeLinear" and clips_at_zero(node, constants, producers):
+            kept.append(onnx.helper.make_node("Relu", [node.input[0]], [node.output[0]], name=node.name))
+        elif node.op_type == "QuantizeLinear":
+            renamed[node.output[0]] = node.input[0]
+        else:
+            kept.append(node)
+
+    def source(name: str) -> str:
+        while name in renamed:
+            name = renamed[name]
+        return name
+
+    for node in kept:
+        node.input[:] = [source(name) for name in node.input]
+    for output in graph.output:
+        if output.name in renamed:
+            raise MalformedDataError(
+                f"graph output {output.name} is quantised; not an export of model.export"
+            )
+    used = {name for node in kept for name in node.input}
+    initializers = [tensor for tensor in graph.initializer if tensor.name in used]
+    initializers += [numpy_helper.from_array(value, name) for name, value in folded.items() if name in used]
+    del graph.node[:]
+    graph.node.extend(kept)
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
+    del graph.value_info[:]  # shapes and types of removed tensors; re-inferred by quantisation
+    onnx.checker.check_model(qdq_model)
+    return qdq_model
+
+
+def requantize(model_path: Path, out_path: Path, data_path: Path, calibration: int) -> dict[str, Any]:
+    """Rebuild `model_path` as today's int8 recipe; write it and its card to `out_path`. The new card."""
+    card_path = model_path.with_suffix(".json")
+    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    splits, _ = load_dataset(data_path)
+    calibration = min(calibration, len(splits.get("train", ())))
+    if "train" not in splits or "test" not in splits:
+        raise MalformedDataError(f"{data_path}: needs a training split to calibrate on and a test split")
+    source_sha256 = file_sha256(model_path)
+    with tempfile.TemporaryDirectory(dir=out_path.parent) as scratch:
+        fp32_path, int8_path = Path(scratch) / "fp32.onnx", Path(scratch) / "int8.onnx"
+        onnx.save(float_graph(onnx.load(str(model_path))), str(fp32_path))
+        quantize_int8(fp32_path, int8_path, calibration_faces(splits["train"], calibration), INPUT_NAME)
+        metrics = {"split": "test", "data": str(data_path), **measured_metrics(int8_path, splits["test"])}
+        card.update(
+            metrics=metrics,
+            int8=int8_facts(metrics, measured_metrics(fp32_path, splits["test"]), calibration),
+            bytes=int8_path.stat().st_size,
+            rebuilt_from={
+                "sha256": source_sha256,
+                "how": "each int8 weight and int32 bias dequantised back to float, activation "
+                "quantisation removed, then quantised again with model.quantize",
+            },
+        )
+        int8_path.replace(out_path)
+    out_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def main(arguments: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m model.requantize", description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path, nargs="?", default=DEFAULT_OUT, help="an int8 .onnx from export")
+    parser.add_argument("--out", type=Path, help="where to write (default: over the model and its card)")
+    parser.add_argument(
+        "--data", type=Path, default=Path(train_config["data"]), help="FER2013 to calibrate and measure on"
+    )
+    parser.add_argument("--calibration", type=int, default=1000, help="training faces to calibrate int8 on")
+    options = parser.parse_args(arguments)
+    if not options.model.is_file():
+        raise SystemExit(f"{options.model}: no such model file")
+    out_path = options.out or options.model
+    try:
+        card = requantize(options.model, out_path, options.data, options.calibration)
+    except (FileNotFoundError, MalformedDataError) as error:
+        raise SystemExit(str(error)) from error
+    print(
+        f"wrote {out_path} ({card['bytes'] / 1e6:.2f} MB); test accuracy {card['metrics']['accuracy']:.4f}, "
+        f"float graph {card['int8']['fp32_accuracy']:.4f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
