@@ -2,9 +2,11 @@
 
     python -m model.bench                      # model/emotion.onnx
     python -m model.bench runs/try.onnx --json
+    python -m model.bench --against runs/teacher/ensemble-v1.onnx
 
-Times batches of 1 and 8 random faces after a warm-up and reports the median. Timings depend on what else
-the machine runs, so the load average at the start is printed with them.
+Times batches of 1 and 8 random faces after a warm-up and reports the median. Timings depend on the CPU
+(its int8 features are printed with them) and on what else the machine runs (so is the load average).
+With --against, both models are timed in the same run, alternating, and the ratio is printed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from onnx import numpy_helper
 
 from model.data import FACE_SIDE
 from model.evaluate import UnusableModelError, open_session
+from service.vision.kernels import cpu_description
 
 DEFAULT_MODEL = Path(__file__).with_name("emotion.onnx")
 BATCH_SIZES = (1, 8)
@@ -63,42 +66,67 @@ def ms_per_face(session: ort.InferenceSession, batch_size: int, repeats: int, wa
     return float(np.median(seconds)) * 1000 / batch_size
 
 
-def benchmark(model_path: Path, repeats: int = 200) -> dict[str, Any]:
-    """Size, parameter count and ms per face at batch 1 and 8, with the machine's load when measured."""
-    session = open_session(model_path, threads=1)  # also refuses a file ONNX Runtime cannot load
+def benchmark(model_paths: list[Path], repeats: int = 200) -> list[dict[str, Any]]:
+    """Size, parameter count and ms per face at batch 1 and 8 of each model, with the CPU and its load.
+
+    The models are timed in turns, a fifth of the repeats at a time, so a change in the machine's load
+    falls on all of them alike and their ratio stays fair.
+    """
+    sessions = [open_session(path, threads=1) for path in model_paths]  # refuses a file ORT cannot load
     load_average = os.getloadavg()[0]
-    return {
-        "model": str(model_path),
-        "bytes": model_path.stat().st_size,
-        "parameters": parameter_count(model_path),
-        "threads": 1,
-        "load_average_1min": load_average,
-        "cpus": os.cpu_count(),
-        **{f"ms_per_face_batch_{size}": ms_per_face(session, size, repeats) for size in BATCH_SIZES},
-    }
+    rounds = 5
+    timings: list[dict[int, list[float]]] = [{size: [] for size in BATCH_SIZES} for _ in model_paths]
+    for _ in range(rounds):
+        for session, timing in zip(sessions, timings, strict=True):
+            for size in BATCH_SIZES:
+                timing[size].append(ms_per_face(session, size, max(1, repeats // rounds)))
+    return [
+        {
+            "model": str(path),
+            "bytes": path.stat().st_size,
+            "parameters": parameter_count(path),
+            "threads": 1,
+            "cpu": cpu_description(),
+            "load_average_1min": load_average,
+            "cpus": os.cpu_count(),
+            **{f"ms_per_face_batch_{size}": float(np.median(timing[size])) for size in BATCH_SIZES},
+        }
+        for path, timing in zip(model_paths, timings, strict=True)
+    ]
 
 
 def main(arguments: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m model.bench", description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, nargs="?", default=DEFAULT_MODEL, help="an .onnx file")
+    parser.add_argument("--against", type=Path, help="another .onnx to time in the same run, for a ratio")
     parser.add_argument("--repeats", type=int, default=200, help="timed runs per batch size")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per model instead")
     options = parser.parse_args(arguments)
-    if not options.model.is_file():
-        raise SystemExit(f"{options.model}: no such model file")
+    model_paths = [options.model] + ([options.against] if options.against else [])
+    for path in model_paths:
+        if not path.is_file():
+            raise SystemExit(f"{path}: no such model file")
     if options.repeats < 1:
         raise SystemExit("--repeats must be at least 1")
     try:
-        result = benchmark(options.model, options.repeats)
+        results = benchmark(model_paths, options.repeats)
     except UnusableModelError as error:
         raise SystemExit(str(error)) from error
     if options.json:
-        print(json.dumps(result))
+        for result in results:
+            print(json.dumps(result))
         return
-    print(f"{result['model']}: {result['bytes'] / 1e6:.2f} MB, {result['parameters']:,} parameters")
-    for size in BATCH_SIZES:
-        print(f"batch {size}: {result[f'ms_per_face_batch_{size}']:.3f} ms per face (1 thread)")
-    print(f"load average {result['load_average_1min']:.2f} on {result['cpus']} CPUs while measuring")
+    for result in results:
+        print(f"{result['model']}: {result['bytes'] / 1e6:.2f} MB, {result['parameters']:,} parameters")
+        for size in BATCH_SIZES:
+            print(f"  batch {size}: {result[f'ms_per_face_batch_{size}']:.3f} ms per face (1 thread)")
+    if len(results) == 2:
+        model, other = results
+        for size in BATCH_SIZES:
+            key = f"ms_per_face_batch_{size}"
+            print(f"batch {size}: {model[key] / other[key]:.2f}x the cost of {other['model']}")
+    first = results[0]
+    print(f"CPU {first['cpu']}; load average {first['load_average_1min']:.2f} on {first['cpus']} CPUs")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from model.bench import benchmark, main, parameter_count
 from model.export import export_onnx, load_checkpoint
 from model.net import ProbabilityModel
 from model.quantize import quantize_int8
+from service.vision.kernels import cpu_description
 
 
 def folded_parameter_count(net: nn.Module) -> int:
@@ -26,11 +27,11 @@ def folded_parameter_count(net: nn.Module) -> int:
 def test_benchmark_reports_size_parameters_and_time_per_face(exported_model, trained_checkpoint):
     net, _ = load_checkpoint(trained_checkpoint)
 
-    result = benchmark(exported_model, repeats=3)
+    (result,) = benchmark([exported_model], repeats=3)
 
     assert result["bytes"] == exported_model.stat().st_size
     assert result["parameters"] == folded_parameter_count(net)
-    assert result["threads"] == 1
+    assert result["threads"] == 1 and result["cpu"]
     assert result["ms_per_face_batch_1"] > 0 and result["ms_per_face_batch_8"] > 0
 
 
@@ -56,6 +57,7 @@ def test_cli_prints_one_json_object(exported_model, capsys):
         "ms_per_face_batch_1",
         "ms_per_face_batch_8",
         "load_average_1min",
+        "cpu",
     }
     assert np.isfinite(result["ms_per_face_batch_8"])
 
@@ -66,3 +68,11 @@ def test_cli_refuses_a_missing_or_broken_model(tmp_path):
     (tmp_path / "broken.onnx").write_bytes(b"\x00" * 64)
     with pytest.raises(SystemExit, match="ONNX Runtime cannot load it"):
         main([str(tmp_path / "broken.onnx")])
+
+
+def test_against_times_both_models_in_one_run_and_prints_the_ratio(exported_model, tiny_model, capsys):
+    main([str(exported_model), "--against", str(tiny_model), "--repeats", "5"])
+
+    shown = capsys.readouterr().out
+    assert f"the cost of {tiny_model}" in shown and str(exported_model) in shown
+    assert f"CPU {cpu_description()}; load average" in shown
