@@ -117,7 +117,8 @@ async def one_stream(ws_url: str, jpeg: bytes, fps: float, stop_at: float, tally
     sent_at: dict[int, float] = {}
     dropped = 0
     try:
-        async with websockets.connect(ws_url, max_size=2**22, open_timeout=10) as socket_:
+        origin = ws_url.replace("ws", "http", 1).removesuffix("/ws/stream")
+        async with websockets.connect(ws_url, origin=origin, max_size=2**22, open_timeout=10) as socket_:
 
             async def receive() -> None:
                 nonlocal dropped
@@ -261,6 +262,9 @@ def start_server(max_streams: int, log_path: Path) -> tuple[subprocess.Popen[byt
     port = free_port()
     env = os.environ | {
         "MOODFEED_MAX_STREAMS": str(max_streams),
+        # Every stream of the soak comes from 127.0.0.1; the per-address shares would throttle it as one client.
+        "MOODFEED_MAX_STREAMS_PER_CLIENT": str(max_streams),
+        "MOODFEED_VISION_WORKERS_PER_CLIENT": str(os.cpu_count() or 1),
         "MOODFEED_LOG_LEVEL": "warning",
         # Serve the bundled sample stories and fetch nothing: the soak stays on this machine.
         "MOODFEED_FEED_REFRESH": "false",

@@ -190,6 +190,9 @@ def served(data_dir: Path) -> Iterator[str]:
         "MOODFEED_FEED_REFRESH": "false",
         "MOODFEED_FEED_DB_PATH": str(data_dir / "feeds.db"),
         "MOODFEED_MAX_STREAMS": "64",
+        # Every stream of the bench comes from one address; it measures throughput, not fairness.
+        "MOODFEED_MAX_STREAMS_PER_CLIENT": "64",
+        "MOODFEED_VISION_WORKERS_PER_CLIENT": str(os.cpu_count() or 1),
         "MOODFEED_LOG_LEVEL": "warning",
     }
     command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
@@ -240,7 +243,7 @@ async def stream_load(url: str, clip: list[bytes], streams: int, seconds: float)
 
     async def viewer() -> float:
         answered = 0
-        async with connect(url.replace("http", "ws", 1) + "/ws/stream", max_size=2**20) as socket:
+        async with connect(url.replace("http", "ws", 1) + "/ws/stream", origin=url, max_size=2**20) as socket:
             started = time.perf_counter()
             while time.perf_counter() - started < seconds:
                 await socket.send(clip[answered % len(clip)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -14,10 +15,10 @@ from service.api.schemas import PredictOut
 from service.config import Settings
 from service.main import create_app
 from service.news.sources import FeedListError
-from service.observability import logging_config
+from service.server import uvicorn_config
 from service.vision.classifier import ModelError
 from service.vision.engine import VisionEngine
-from service.vision.faces import WINDOW_PX
+from service.vision.faces import MAX_FACE_PX, WINDOW_PX
 from service.vision.images import ImageError, check_byte_count
 
 
@@ -28,17 +29,8 @@ def serve(arguments: argparse.Namespace) -> int:
     except FeedListError as error:
         print(f"moodfeed: MOODFEED_FEEDS: {error}", file=sys.stderr)
         return 2
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        log_config=logging_config(settings.log_format, settings.log_level),
-        access_log=False,  # the app writes its own access line, with route and latency
-        # Browsers offer per-message deflate; JPEG frames do not compress, and (de)compressing them on the
-        # event loop cut 8 streams from 27 to 10 frames per second each in `moodfeed bench`.
-        ws_per_message_deflate=False,
-    )
+    logging.captureWarnings(True)  # library warnings become log records (JSON lines), not stray stderr text
+    uvicorn.Server(uvicorn_config(app, settings)).run()
     return 0
 
 
@@ -64,9 +56,9 @@ def predict(arguments: argparse.Namespace) -> int:
 
 def face_size(text: str) -> int:
     size = int(text)
-    if size < WINDOW_PX:
+    if not WINDOW_PX <= size <= MAX_FACE_PX:
         raise argparse.ArgumentTypeError(
-            f"must be at least {WINDOW_PX} pixels, the smallest face Haar can see"
+            f"must be from {WINDOW_PX} pixels (the smallest face Haar can see) to {MAX_FACE_PX}"
         )
     return size
 

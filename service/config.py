@@ -18,7 +18,7 @@ FEED_DB_PATH = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/sha
 # What the page needs and nothing more: its own scripts, styles and socket; story images from any https host.
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https:; "
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'"
+    "connect-src 'self'; frame-ancestors 'none'"
 )
 
 
@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     onnx_inter_op_threads: int = Field(default=1, ge=1)
     opencv_threads: int = Field(default=1, ge=1)  # threads per face scan, for the same reason
     vision_workers: int = Field(default=os.cpu_count() or 1, ge=1)  # images analysed at once; more wait
+    vision_workers_per_client: int = Field(default=0, ge=0)  # one address's share; 0 = half, at least 1
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)  # a larger /predict upload gets 413
     max_image_pixels: int = Field(default=40_000_000, ge=1)  # width x height; a larger photo gets 413 unread
     predict_min_face_px: int = Field(default=24, ge=24)  # /predict's default smallest face, px...
@@ -70,13 +71,26 @@ class Settings(BaseSettings):
     rate_limit_per_s: float = Field(default=20.0, ge=0)  # sustained HTTP requests per client IP; 0 = off
     rate_limit_burst: int = Field(default=60, ge=1)  # requests a client may make at once
     max_streams: int = Field(default=16, ge=1)  # concurrent WebSocket streams per process
+    max_streams_per_client: int = Field(default=4, ge=1)  # ...and per client address
+    stream_idle_timeout_s: float = Field(
+        default=60.0, gt=0
+    )  # a stream that sends no frame this long is closed
+    max_connections: int = Field(default=1024, ge=1)  # open connections and requests; past it, 503
+    max_connections_per_client: int = Field(default=64, ge=1)  # open HTTP connections per client address
+    request_timeout_s: float = Field(default=30.0, gt=0)  # a request's headers and body must arrive in this
+    keep_alive_timeout_s: int = Field(default=5, ge=1)  # an idle keep-alive connection is closed after
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024)  # a request's headers; larger: 431
+    max_header_count: int = Field(default=100, ge=8)  # header fields in a request; more: 431
+    max_concurrent_uploads: int = Field(default=8, ge=1)  # /predict bodies buffered at once; more wait
+    trusted_proxies: Annotated[list[str], NoDecode] = []  # addresses whose X-Forwarded-For is believed
+    allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "::1"]  # Host header names
     cors_allowed_origins: Annotated[list[str], NoDecode] = []  # comma-separated; empty = same origin only
     content_security_policy: str = PAGE_CSP
 
-    @field_validator("cors_allowed_origins", mode="before")
+    @field_validator("cors_allowed_origins", "trusted_proxies", "allowed_hosts", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
-        """Read MOODFEED_CORS_ALLOWED_ORIGINS as a comma-separated list, as people write it."""
+    def _split_list(cls, value: object) -> object:
+        """Read a list setting (MOODFEED_CORS_ALLOWED_ORIGINS, ...) as comma-separated, as people write it."""
         if isinstance(value, str):
-            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+            return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
         return value

@@ -6,16 +6,19 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from service.api.deps import Vision
 from service.api.middleware import install_middleware
 from service.api.routes import feed, health, metrics, page, predict, stream
+from service.api.shares import ClientShares
+from service.api.uploads import UploadAborted
 from service.config import Settings
 from service.news.feed import NewsFeed
-from service.observability import count_feed_fetch
+from service.observability import UPLOADS_ABORTED, count_feed_fetch
 from service.vision.classifier import ModelError
 
 log = logging.getLogger(__name__)
@@ -36,11 +39,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.news.stop()
 
 
+async def upload_aborted(request: Request, error: Exception) -> Response:
+    """The client left mid-upload: count it, log nothing more; 499 (nginx's "client closed request")
+    is what the access log and metrics record, as no one receives it."""
+    UPLOADS_ABORTED.inc()
+    return JSONResponse({"detail": "the upload was aborted by the client"}, status_code=499)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="moodfeed", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings or Settings()
     app.state.news = NewsFeed.from_settings(app.state.settings)
     app.state.news.on_fetch(count_feed_fetch)
+    uploads = app.state.settings.max_concurrent_uploads
+    app.state.uploads = ClientShares(uploads, max(1, uploads // 2))
+    app.add_exception_handler(UploadAborted, upload_aborted)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(page.router)

@@ -60,6 +60,15 @@ FEED_FETCHES = Counter(
     ["result"],
 )
 
+CONNECTIONS_REFUSED = Counter(
+    "moodfeed_connections_refused_total",
+    "HTTP connections answered and closed before reaching the app, by status: 408 (request too slow), "
+    "431 (headers too large or too many), 503 (too many connections from one address).",
+    ["status"],
+)
+UPLOADS_ABORTED = Counter(
+    "moodfeed_uploads_aborted_total", "Uploads whose client went away before sending the whole body."
+)
 INFERENCE_PATH = Gauge(
     "moodfeed_inference_path",
     "1 for the session serving the emotion model: optimised (fused int8 kernels, checked at load against "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,12 @@ from onnx import TensorProto, helper, numpy_helper
 from service.config import MODEL_DIR, Settings
 from service.main import create_app
 
+# Starlette's TestClient sends `Host: testserver`; the live servers are on 127.0.0.1. Set before any app
+# is built, session fixtures included.
+TEST_HOSTS = ("testserver", "127.0.0.1", "localhost")
+os.environ["MOODFEED_ALLOWED_HOSTS"] = ",".join(TEST_HOSTS)
+# What the page served by TestClient sends with its WebSocket handshake.
+PAGE_ORIGIN = {"Origin": "http://testserver"}
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 INPUT_SIDE = 48
 
@@ -140,14 +147,14 @@ def shipped_model() -> Path:
 
 def vision_settings(model_path: Path, data_dir: Path, **overrides: Any) -> Settings:
     """Settings for an app on `model_path` that stays offline and does not rate-limit the tests."""
-    return Settings(
-        model_path=model_path,
-        model_card_path=model_path.with_name("emotion.json"),
-        feed_refresh=False,
-        feed_db_path=data_dir / "feeds.db",
-        rate_limit_per_s=0,
-        **overrides,
-    )
+    defaults: dict[str, Any] = {
+        "model_path": model_path,
+        "model_card_path": model_path.with_name("emotion.json"),
+        "feed_refresh": False,
+        "feed_db_path": data_dir / "feeds.db",
+        "rate_limit_per_s": 0,
+    }
+    return Settings(**{**defaults, **overrides})
 
 
 @pytest.fixture(scope="session")

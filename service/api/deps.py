@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from anyio import CapacityLimiter, to_thread
+from anyio import to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request, status
+from starlette.requests import HTTPConnection
 
+from service.api.shares import ClientShares
 from service.config import Settings
 from service.news.feed import NewsFeed
 from service.observability import (
@@ -35,13 +37,14 @@ class Vision:
     """The vision engine as the routes use it: off the event loop, a bounded number of images at once.
 
     Analyses run on worker threads so that one stream never stalls another; at most `vision_workers`
-    run together, so a burst of requests queues instead of oversubscribing the cores. Each analysis's
+    run together, so a burst of requests queues instead of oversubscribing the cores, and one client
+    address holds at most its share of them, so it cannot starve the others. Each analysis's
     timings and face count go to the Prometheus metrics.
     """
 
-    def __init__(self, engine: VisionEngine, workers: int):
+    def __init__(self, engine: VisionEngine, workers: int, workers_per_client: int):
         self.engine = engine
-        self._limiter = CapacityLimiter(workers)
+        self.workers = ClientShares(workers, workers_per_client)
 
     @classmethod
     async def open(cls, settings: Settings) -> Vision:
@@ -51,16 +54,20 @@ class Vision:
         for path in ("optimised", "reference"):
             INFERENCE_PATH.labels(path).set(1 if path == kernels.path else 0)
         INFERENCE_PATH_DIFFERENCE.set(kernels.max_probability_difference)
-        return cls(engine, settings.vision_workers)
+        per_client = settings.vision_workers_per_client or max(1, settings.vision_workers // 2)
+        return cls(engine, settings.vision_workers, per_client)
 
-    async def analyse_photo(self, data: bytes, detect: bool, min_face_px: int | None) -> Analysis:
-        return self._observed(await self._run(self.engine.analyse_photo, data, detect, min_face_px))
+    async def analyse_photo(
+        self, client: str, data: bytes, detect: bool, min_face_px: int | None
+    ) -> Analysis:
+        return self._observed(await self._run(client, self.engine.analyse_photo, data, detect, min_face_px))
 
-    async def analyse_frame(self, session: StreamSession, data: bytes) -> Analysis:
-        return self._observed(await self._run(session.analyse_frame, data))
+    async def analyse_frame(self, client: str, session: StreamSession, data: bytes) -> Analysis:
+        return self._observed(await self._run(client, session.analyse_frame, data))
 
-    async def _run(self, function: Callable[..., Result], *args: Any) -> Result:
-        return await to_thread.run_sync(function, *args, limiter=self._limiter)
+    async def _run(self, client: str, function: Callable[..., Result], *args: Any) -> Result:
+        async with self.workers.slot(client):
+            return await to_thread.run_sync(function, *args)
 
     @staticmethod
     def _observed(analysis: Analysis) -> Analysis:
@@ -89,3 +96,16 @@ def get_vision(request: Request) -> Vision:
 
 
 VisionDep = Annotated[Vision, Depends(get_vision)]
+
+
+def client_of(connection: HTTPConnection) -> str:
+    """The client's address, the key of its fair shares and limits."""
+    return connection.client.host if connection.client else "unknown"
+
+
+def get_uploads(request: Request) -> ClientShares:
+    uploads: ClientShares = request.app.state.uploads
+    return uploads
+
+
+UploadsDep = Annotated[ClientShares, Depends(get_uploads)]

@@ -1,4 +1,4 @@
-"""Load limits at the ASGI edge: a token bucket per client for HTTP, and a cap on open WebSocket streams.
+"""Load limits at the ASGI edge: a token bucket per client for HTTP, and caps on open WebSocket streams.
 
 Both are plain ASGI middleware rather than route dependencies, so a refused request costs no routing,
 body parsing or decoding, and the routes stay unaware of them.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -92,32 +92,44 @@ class RateLimit:
 
 
 class StreamSlots:
-    """Hold at most `max_streams` WebSocket connections; close the next one with 1013 and a reason.
+    """Hold at most `max_streams` WebSocket connections, `max_per_client` of them from one address; close
+    the next one with 1013 and a reason.
 
     The refused socket is accepted first, because a close before accept reaches the client as a bare
     HTTP 403 with no code or reason.
     """
 
-    def __init__(self, app: ASGIApp, max_streams: int) -> None:
+    def __init__(self, app: ASGIApp, max_streams: int, max_per_client: int) -> None:
         self.app = app
         self.max_streams = max_streams
+        self.max_per_client = max_per_client
         self.open_streams = 0
+        self.streams_by_client: Counter[str] = Counter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
             await self.app(scope, receive, send)
             return
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        reason = None
         if self.open_streams >= self.max_streams:
+            reason = f"server busy: all {self.max_streams} stream slots are in use, try again later"
+        elif self.streams_by_client[client] >= self.max_per_client:
+            reason = f"this address already has {self.max_per_client} streams open, the most it may"
+        if reason is not None:
             STREAMS_REFUSED.inc()
             await receive()  # the client's websocket.connect
             await send({"type": "websocket.accept"})
-            reason = f"server busy: all {self.max_streams} stream slots are in use, try again later"
             await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER, "reason": reason})
             return
         self.open_streams += 1
+        self.streams_by_client[client] += 1
         STREAMS_OPEN.inc()
         try:
             await self.app(scope, receive, send)
         finally:
             self.open_streams -= 1
+            self.streams_by_client[client] -= 1
+            if self.streams_by_client[client] <= 0:
+                del self.streams_by_client[client]
             STREAMS_OPEN.dec()

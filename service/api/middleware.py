@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
 import time
 from urllib.parse import urlsplit
@@ -11,7 +13,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.limits import RateLimit, StreamSlots
+from service.api.limits import UNLIMITED_PATHS, RateLimit, StreamSlots
 from service.config import Settings
 from service.observability import REQUEST_DURATION
 
@@ -25,6 +27,18 @@ DOCS_CSP = (
     "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https:; worker-src 'self' blob:; "
     "connect-src 'self'; frame-ancestors 'none'"
 )
+
+
+def client_address(scope: Scope) -> str | None:
+    """The client's IP address as the server sees it (a trusted proxy's X-Forwarded-For, else the peer),
+    or None; anything that is not an IP address, which only a proxy header could carry, is not repeated."""
+    client = scope.get("client")
+    if not client:
+        return None
+    try:
+        return str(ipaddress.ip_address(client[0]))
+    except ValueError:
+        return "invalid"
 
 
 def route_template(scope: Scope) -> str:
@@ -70,7 +84,7 @@ class RequestMetrics:
                     "route": route,
                     "status": status,
                     "duration_ms": round(duration_s * 1000, 2),
-                    "client": scope["client"][0] if scope.get("client") else None,
+                    "client": client_address(scope),
                 },
             )
 
@@ -107,11 +121,53 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def split_host(host_header: str) -> tuple[str, int | None] | None:
+    """A Host header's name (lower case, IPv6 without brackets) and port; None if it is malformed."""
+    try:
+        parts = urlsplit(f"//{host_header}")
+        name, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number, an unclosed IPv6 bracket
+        return None
+    if not name or parts.username is not None or parts.path or parts.query:
+        return None
+    return name, port
+
+
+class AllowedHosts:
+    """Answer only requests whose Host header names this server (DNS rebinding defence).
+
+    A page on evil.example whose name is made to resolve to 127.0.0.1 reaches this server from the
+    victim's browser as a same-origin page; its requests then carry `Host: evil.example`, which is refused.
+    Probes pass whatever their Host, since clusters send pod addresses.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+        self.app = app
+        self.any_host = "*" in allowed_hosts
+        self.allowed_hosts = frozenset(host.strip("[]").lower() for host in allowed_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self.any_host or scope["path"] in UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        host = split_host(Headers(scope=scope).get("host", ""))
+        if host is not None and host[0] in self.allowed_hosts:
+            await self.app(scope, receive, send)
+            return
+        reason = "this server does not answer to that Host name (see MOODFEED_ALLOWED_HOSTS)"
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": reason})
+            return
+        await send_json_error(send, 400, reason)
+
+
 class WebSocketOrigin:
-    """Refuse a browser's WebSocket handshake from another site unless that origin is allowed.
+    """Refuse a WebSocket handshake unless it comes from this server's own page or an allowed origin.
 
     Browsers apply no CORS to WebSockets, so without this any page on the web could stream frames to
-    this server from its visitors' browsers. Clients that send no Origin (programs, not browsers) pass.
+    this server from its visitors' browsers. The page's origin has the scheme (http for ws, https for
+    wss), host and port of the request itself; a missing or malformed Origin is refused, so programs send
+    the page's origin too (`websockets.connect(url, origin="http://127.0.0.1:8000")`).
     """
 
     def __init__(self, app: ASGIApp, allowed_origins: list[str]) -> None:
@@ -119,22 +175,66 @@ class WebSocketOrigin:
         self.allowed_origins = frozenset(allowed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and not self.allowed(Headers(scope=scope)):
+        if scope["type"] == "websocket" and not self.allowed(scope):
             await send({"type": "websocket.close", "code": 1008, "reason": "origin not allowed"})
             return
         await self.app(scope, receive, send)
 
-    def allowed(self, headers: Headers) -> bool:
+    def allowed(self, scope: Scope) -> bool:
+        headers = Headers(scope=scope)
         origin = headers.get("origin")
-        if origin is None or origin in self.allowed_origins:
+        if origin is None:
+            return False
+        if origin in self.allowed_origins:
             return True
-        return urlsplit(origin).netloc == headers.get("host")
+        page_scheme = "https" if scope.get("scheme") == "wss" else "http"
+        default_port = 443 if page_scheme == "https" else 80
+        host = split_host(headers.get("host", ""))
+        try:
+            parts = urlsplit(origin)
+            origin_port = parts.port or default_port
+        except ValueError:
+            return False
+        if host is None or parts.scheme != page_scheme or parts.path not in ("", "/"):
+            return False
+        return (parts.hostname, origin_port) == (host[0], host[1] or default_port)
+
+
+class HeadAsGet:
+    """Answer HEAD like GET without the body, on every route (uptime monitors and link checkers use HEAD)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+
+
+async def send_json_error(send: Send, status: int, detail: str) -> None:
+    """A whole JSON error response `{"detail": ...}` straight from ASGI middleware."""
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Wrap the app in its layers, outermost first: metrics, security headers, CORS, limits."""
+    """Wrap the app in its layers, outermost first: metrics, HEAD, security headers, hosts, CORS, limits."""
     # add_middleware puts each new layer outside the previous ones, so add them innermost first.
-    app.add_middleware(StreamSlots, max_streams=settings.max_streams)
+    app.add_middleware(
+        StreamSlots, max_streams=settings.max_streams, max_per_client=settings.max_streams_per_client
+    )
     app.add_middleware(WebSocketOrigin, allowed_origins=settings.cors_allowed_origins)
     if settings.rate_limit_per_s > 0:
         app.add_middleware(RateLimit, rate_per_s=settings.rate_limit_per_s, burst=settings.rate_limit_burst)
@@ -146,6 +246,8 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             allow_headers=["Content-Type"],
             max_age=600,
         )
+    app.add_middleware(AllowedHosts, allowed_hosts=settings.allowed_hosts)
     docs_paths = frozenset(path for path in (app.docs_url, app.redoc_url) if path)
     app.add_middleware(SecurityHeaders, csp=settings.content_security_policy, docs_paths=docs_paths)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(RequestMetrics)

@@ -12,8 +12,10 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from fastapi import HTTPException, Request, status
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import ClientDisconnect
 
 from service.vision.images import (
+    CostlyImage,
     ImageError,
     ImageLimits,
     ImageTooLarge,
@@ -32,6 +34,7 @@ GENERIC_MEDIA_TYPE = "application/octet-stream"  # what a form sends for a file 
 STATUS_BY_IMAGE_ERROR: dict[type[ImageError], int] = {
     ImageTooLarge: status.HTTP_413_CONTENT_TOO_LARGE,
     TooManyPixels: status.HTTP_413_CONTENT_TOO_LARGE,
+    CostlyImage: status.HTTP_413_CONTENT_TOO_LARGE,
     UnsupportedImageType: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     UndecodableImage: status.HTTP_400_BAD_REQUEST,
 }
@@ -42,8 +45,13 @@ def http_error(error: ImageError) -> HTTPException:
     return HTTPException(STATUS_BY_IMAGE_ERROR.get(type(error), status.HTTP_400_BAD_REQUEST), str(error))
 
 
+class UploadAborted(Exception):
+    """The client went away before sending the whole body: nobody is left to answer."""
+
+
 async def read_image_upload(request: Request, limits: ImageLimits) -> bytes:
-    """The image's bytes from the body or the form field `file`; `HTTPException` (413/415/400) if not."""
+    """The image's bytes from the body or the form field `file`; `HTTPException` (413/415/400) if not,
+    `UploadAborted` if the client disconnects first."""
     media_type = request.headers.get("content-type", "")
     try:
         if media_type.lower().startswith("multipart/form-data"):
@@ -55,6 +63,8 @@ async def read_image_upload(request: Request, limits: ImageLimits) -> bytes:
         return b"".join([chunk async for chunk in _capped(request.stream(), limits)])
     except ImageError as error:
         raise http_error(error) from None
+    except ClientDisconnect:
+        raise UploadAborted from None
 
 
 async def _read_form_file(request: Request, limits: ImageLimits) -> bytes:

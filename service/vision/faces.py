@@ -28,6 +28,7 @@ CASCADE_DIR = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]  # (cv2.
 DETECTOR_CASCADE = CASCADE_DIR / "haarcascade_frontalface_default.xml"
 VERIFIER_CASCADE = CASCADE_DIR / "haarcascade_frontalface_alt2.xml"
 WINDOW_PX = 24  # the side of the window both cascades were trained on: the smallest face they can see
+MAX_FACE_PX = 65_535  # no image we take is larger on either side (JPEG's own limit); a larger face is no face
 SCAN_FACE_PX = 30  # frames are shrunk until the smallest face wanted is this tall
 SCALE_STEP = 1.1  # between pyramid levels, as in OpenCV's default
 CANDIDATE_NEIGHBOURS = 3  # fewer than stock's 5: the verifier, not the neighbour count, rejects false faces

@@ -9,6 +9,7 @@ from starlette.websockets import WebSocketDisconnect
 from service.api.limits import TokenBuckets
 from service.config import Settings
 from service.main import create_app
+from tests.conftest import PAGE_ORIGIN
 
 
 def client_for(settings: Settings, address: str = "203.0.113.7") -> TestClient:
@@ -80,14 +81,14 @@ def test_a_stream_past_the_cap_is_closed_with_1013_and_a_reason_and_the_slot_fre
 ) -> None:
     settings = offline_settings.model_copy(update={"max_streams": 1})
     with TestClient(create_app(settings)) as client:
-        with client.websocket_connect("/ws/stream") as first:
-            refused = client.websocket_connect("/ws/stream")
+        with client.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as first:
+            refused = client.websocket_connect("/ws/stream", headers=PAGE_ORIGIN)
             with refused as second, pytest.raises(WebSocketDisconnect) as closed:
                 second.receive_json()
             assert closed.value.code == 1013
             assert "all 1 stream slots are in use" in closed.value.reason
             first.send_bytes(astronaut_jpeg)
             assert first.receive_json()["seq"] == 1
-        with client.websocket_connect("/ws/stream") as after:
+        with client.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as after:
             after.send_bytes(astronaut_jpeg)
             assert after.receive_json()["seq"] == 1

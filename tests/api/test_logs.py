@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.main import create_app
 from service.observability import JsonFormatter
+from tests.conftest import PAGE_ORIGIN
 
 
 def test_each_request_writes_one_json_access_line_with_route_status_and_latency(
@@ -55,7 +56,7 @@ def test_uploads_frames_and_bad_images_leave_no_image_data_in_the_logs(
     with caplog.at_level(logging.DEBUG), TestClient(create_app(offline_settings)) as client:
         assert client.post("/predict", content=jpeg, headers=as_jpeg).status_code == 200
         assert client.post("/predict", content=truncated, headers=as_jpeg).status_code == 400
-        with client.websocket_connect("/ws/stream") as stream:
+        with client.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as stream:
             stream.send_bytes(jpeg)
             stream.receive_json()
             stream.send_bytes(truncated)

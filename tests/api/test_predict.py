@@ -179,6 +179,13 @@ def test_the_openapi_docs_describe_both_ways_to_send_a_photo(vision_client: Test
 
 
 def test_min_face_larger_than_the_photo_finds_no_face_rather_than_failing(vision_client: TestClient) -> None:
-    response = post_raw(vision_client, encode(astronaut_grey()), "image/jpeg", "?min_face=100000")
+    response = post_raw(vision_client, encode(astronaut_grey()), "image/jpeg", "?min_face=60000")
     assert response.status_code == 200
-    assert response.json()["faces"] == [] and response.json()["min_face"] == 100000
+    assert response.json()["faces"] == [] and response.json()["min_face"] == 60000
+
+
+def test_a_min_face_larger_than_any_image_we_take_is_refused_with_422(vision_client: TestClient) -> None:
+    response = post_raw(
+        vision_client, encode(astronaut_grey()), "image/jpeg", "?min_face=99999999999999999999999"
+    )
+    assert response.status_code == 422 and "65535" in response.text

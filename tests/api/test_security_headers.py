@@ -58,12 +58,42 @@ def test_a_websocket_from_another_site_is_refused_unless_its_origin_is_allowed(
 ) -> None:
     settings = offline_settings.model_copy(update={"cors_allowed_origins": ["https://app.example"]})
     with TestClient(create_app(settings)) as client:
-        for origin in ("http://testserver", "https://app.example", None):  # same site, allowed, a program
-            headers = {"Origin": origin} if origin else {}
-            with client.websocket_connect("/ws/stream", headers=headers) as stream:
+        for origin in ("http://testserver", "http://testserver:80", "https://app.example"):  # page, allowed
+            with client.websocket_connect("/ws/stream", headers={"Origin": origin}) as stream:
                 stream.send_bytes(b"not an image")
                 assert "error" in stream.receive_json()
-        cross_site = client.websocket_connect("/ws/stream", headers={"Origin": "https://elsewhere.example"})
-        with pytest.raises(WebSocketDisconnect) as refused, cross_site:
+        refused_origins = (
+            "https://elsewhere.example",
+            "https://testserver",  # another scheme
+            "ftp://testserver",
+            "http://testserver:8080",  # another port
+            "http://",
+            "http://testserver:notaport",
+            "null",
+            None,  # no Origin at all
+        )
+        for origin in refused_origins:
+            headers = {"Origin": origin} if origin else {}
+            with (
+                pytest.raises(WebSocketDisconnect) as refused,
+                client.websocket_connect("/ws/stream", headers=headers),
+            ):
+                pass
+            assert (refused.value.code, refused.value.reason) == (1008, "origin not allowed"), origin
+
+
+def test_dns_rebinding_a_host_name_the_server_does_not_answer_to_is_refused(
+    offline_settings: Settings,
+) -> None:
+    with TestClient(create_app(offline_settings), base_url="http://evil.example:8000") as client:
+        page = client.get("/")
+        probe = client.get("/healthz")
+        origin = {"Origin": "http://evil.example:8000"}
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            client.websocket_connect("/ws/stream", headers=origin),
+        ):
             pass
-        assert (refused.value.code, refused.value.reason) == (1008, "origin not allowed")
+    assert page.status_code == 400 and "MOODFEED_ALLOWED_HOSTS" in page.json()["detail"]
+    assert probe.status_code == 200  # probes come with pod addresses
+    assert refused.value.code == 1008

@@ -13,7 +13,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from service.api.routes.stream import LatestFrame
 from service.main import create_app
-from tests.conftest import EMOTIONS, vision_settings
+from tests.conftest import EMOTIONS, PAGE_ORIGIN, vision_settings
 from tests.vision.frames import encode, webcam_face_box, webcam_frame
 
 FRAME = encode(webcam_frame())
@@ -25,7 +25,7 @@ def receive(socket: Any) -> dict[str, Any]:
 
 
 def test_each_frame_gets_its_tracked_faces_and_the_mood(vision_client: TestClient) -> None:
-    with vision_client.websocket_connect("/ws/stream") as socket:
+    with vision_client.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as socket:
         socket.send_bytes(FRAME)
         answer = receive(socket)
     assert {"seq", "faces", "mood", "dropped"} <= set(answer)
@@ -41,7 +41,7 @@ def test_each_frame_gets_its_tracked_faces_and_the_mood(vision_client: TestClien
 
 
 def test_a_face_keeps_its_track_id_from_frame_to_frame(vision_client: TestClient) -> None:
-    with vision_client.websocket_connect("/ws/stream") as socket:
+    with vision_client.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as socket:
         track_ids = []
         for frame in range(5):
             socket.send_bytes(encode(webcam_frame(shift_x=5 * frame)))
@@ -50,7 +50,7 @@ def test_a_face_keeps_its_track_id_from_frame_to_frame(vision_client: TestClient
 
 
 def test_a_frame_without_faces_has_no_faces_and_no_mood_yet(vision_client: TestClient) -> None:
-    with vision_client.websocket_connect("/ws/stream") as socket:
+    with vision_client.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as socket:
         socket.send_bytes(encode(webcam_frame(gain=0.0, offset=96)))
         answer = receive(socket)
     assert answer["faces"] == [] and answer["mood"] is None
@@ -67,7 +67,7 @@ def test_a_frame_without_faces_has_no_faces_and_no_mood_yet(vision_client: TestC
 def test_a_bad_frame_gets_an_error_and_the_stream_stays_open(
     vision_client: TestClient, message: bytes, why: str
 ) -> None:
-    with vision_client.websocket_connect("/ws/stream") as socket:
+    with vision_client.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as socket:
         socket.send_bytes(message)
         error = receive(socket)
         socket.send_bytes(FRAME)
@@ -77,7 +77,7 @@ def test_a_bad_frame_gets_an_error_and_the_stream_stays_open(
 
 
 def test_a_text_message_gets_an_error_saying_to_send_binary_frames(vision_client: TestClient) -> None:
-    with vision_client.websocket_connect("/ws/stream") as socket:
+    with vision_client.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as socket:
         socket.send_text("hello")
         assert "binary" in receive(socket)["error"]
 
@@ -86,7 +86,7 @@ def test_frames_sent_faster_than_analysed_are_dropped_and_counted_never_queued(
     vision_client: TestClient,
 ) -> None:
     burst = [encode(webcam_frame(shift_x=2 * frame)) for frame in range(12)]
-    with vision_client.websocket_connect("/ws/stream") as socket:
+    with vision_client.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as socket:
         for frame in burst:
             socket.send_bytes(frame)
         answers = [receive(socket)]
@@ -116,7 +116,7 @@ def test_without_a_usable_model_the_socket_closes_saying_why(tmp_path: Path) -> 
     app = create_app(vision_settings(tmp_path / "missing.onnx", tmp_path))
     with (
         TestClient(app) as client,
-        client.websocket_connect("/ws/stream") as socket,
+        client.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as socket,
         pytest.raises(WebSocketDisconnect) as closed,
     ):
         socket.receive_text()

@@ -78,4 +78,4 @@ def test_predict_refuses_a_min_face_the_cascade_cannot_see(
     with pytest.raises(SystemExit) as exit_:
         main(["predict", "--min-face", "10", str(photo)])
     assert exit_.value.code == 2
-    assert "at least 24 pixels" in capsys.readouterr().err
+    assert "from 24 pixels" in capsys.readouterr().err

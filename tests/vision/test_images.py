@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from service.vision.images import (
+    CostlyImage,
     ImageLimits,
     ImageTooLarge,
     TooManyPixels,
@@ -91,3 +94,31 @@ def test_declared_media_types_image_jpeg_png_and_webp_are_taken_with_parameters_
 def test_other_declared_media_types_are_refused(media_type: str) -> None:
     with pytest.raises(UnsupportedImageType):
         check_media_type(media_type)
+
+
+def scan_bomb(width: int, height: int, extra_scans: int) -> bytes:
+    """A progressive JPEG whose last scan is repeated: tiny on the wire, one full decode pass per scan."""
+    buffer = io.BytesIO()
+    Image.new("L", (width, height), 128).save(buffer, "JPEG", progressive=True, quality=80)
+    data = buffer.getvalue()
+    last_scan = data[data.rindex(b"\xff\xda") : -2]
+    return data[:-2] + last_scan * extra_scans + b"\xff\xd9"
+
+
+def test_a_progressive_jpeg_with_thousands_of_scans_is_refused_before_decoding() -> None:
+    bomb = scan_bomb(1920, 1080, extra_scans=2000)
+    assert len(bomb) < 2 * 1024 * 1024  # inside the stream's frame limit
+
+    with pytest.raises(CostlyImage, match="2006 scans"):
+        decode_grey(bomb, ImageLimits(4 * 1024 * 1024, 1920 * 1080))
+
+
+def test_an_ordinary_progressive_jpeg_is_decoded() -> None:
+    grey = decode_grey(scan_bomb(640, 480, extra_scans=0), ImageLimits(4 * 1024 * 1024, 640 * 480))
+    assert grey.shape == (480, 640)
+
+
+def test_a_decompression_bomb_is_refused_quoting_our_limit_not_pillows() -> None:
+    with pytest.raises(TooManyPixels) as refused:
+        decode_grey(png_header_only(20_000, 10_000), ImageLimits(8 * 1024 * 1024, 1_000_000))
+    assert "1000000" in str(refused.value) and "178956970" not in str(refused.value)

@@ -10,6 +10,7 @@ import uvicorn
 
 from service.config import Settings
 from service.main import create_app
+from service.server import uvicorn_config
 
 
 def free_port() -> int:
@@ -23,8 +24,10 @@ class LiveServer:
 
     def __init__(self, settings: Settings, port: int | None = None) -> None:
         self.port = port or free_port()
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
+        settings = settings.model_copy(
+            update={"host": "127.0.0.1", "port": self.port, "log_level": "warning"}
+        )
+        self.server = uvicorn.Server(uvicorn_config(create_app(settings), settings))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from service.api.deps import VisionDep
+from service.api.deps import UploadsDep, VisionDep, client_of
 from service.api.schemas import PredictOut
 from service.api.uploads import FORM_FIELD, http_error, read_image_upload
-from service.vision.faces import WINDOW_PX
+from service.vision.faces import MAX_FACE_PX, WINDOW_PX
 from service.vision.images import ACCEPTED_MEDIA_TYPES, ImageError
 
 router = APIRouter(tags=["vision"])
@@ -42,11 +42,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def predict(
     request: Request,
     vision: VisionDep,
+    uploads: UploadsDep,
     detect: Annotated[bool, Query(description="false: the whole image is one face crop")] = True,
     min_face: Annotated[
         int | None,
         Query(
             ge=WINDOW_PX,
+            le=MAX_FACE_PX,
             description="smallest face to look for, in pixels: larger is faster. "
             "Default 24, or 2% of the shorter side of a large photo.",
         ),
@@ -57,9 +59,11 @@ async def predict(
     Send the image as the multipart form field `file`, or as the raw body with its image Content-Type.
     Boxes are in the photo's pixels as a viewer sees it (EXIF rotation applied), largest face first.
     """
-    data = await read_image_upload(request, vision.engine.photo.limits)
-    try:
-        analysis = await vision.analyse_photo(data, detect, min_face)
-    except ImageError as error:
-        raise http_error(error) from None
+    client = client_of(request)
+    async with uploads.slot(client):  # bounds the bodies held in memory at once, fairly across clients
+        data = await read_image_upload(request, vision.engine.photo.limits)
+        try:
+            analysis = await vision.analyse_photo(client, data, detect, min_face)
+        except ImageError as error:
+            raise http_error(error) from None
     return PredictOut.of(analysis)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
-from service.api.deps import Vision, loaded_vision, vision_unavailable_reason
+from service.api.deps import Vision, client_of, loaded_vision, vision_unavailable_reason
 from service.api.schemas import FrameErrorOut, FrameOut
 from service.observability import FRAMES_DROPPED
 from service.vision.images import ImageError
@@ -59,16 +59,22 @@ async def stream(websocket: WebSocket) -> None:
         await websocket.close(status.WS_1011_INTERNAL_ERROR, vision_unavailable_reason(websocket.app)[:120])
         return
     mailbox = LatestFrame()
+    idle_timeout_s = websocket.app.state.settings.stream_idle_timeout_s
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(_answer_frames, websocket, vision, mailbox)
-        await _receive_frames(websocket, mailbox)
+        await _receive_frames(websocket, mailbox, idle_timeout_s)
         tasks.cancel_scope.cancel()
 
 
-async def _receive_frames(websocket: WebSocket, mailbox: LatestFrame) -> None:
+async def _receive_frames(websocket: WebSocket, mailbox: LatestFrame, idle_timeout_s: float) -> None:
     seq = 0
     while True:
-        message = await websocket.receive()
+        with anyio.move_on_after(idle_timeout_s) as idle:
+            message = await websocket.receive()
+        if idle.cancelled_caught:  # a stream slot is not for holding: free it for someone who streams
+            mailbox.close()
+            await websocket.close(status.WS_1000_NORMAL_CLOSURE, f"no frame for {idle_timeout_s:g} s")
+            return
         if message["type"] == "websocket.disconnect":
             mailbox.close()
             return
@@ -85,7 +91,7 @@ async def _answer_frames(websocket: WebSocket, vision: Vision, mailbox: LatestFr
         try:
             if isinstance(payload, str):
                 raise ImageError(payload)
-            analysis = await vision.analyse_frame(session, payload)
+            analysis = await vision.analyse_frame(client_of(websocket), session, payload)
             answer = FrameOut.of(seq, analysis, mailbox.dropped)
         except ImageError as error:
             answer = FrameErrorOut(seq=seq, error=str(error), dropped=mailbox.dropped)

@@ -1,0 +1,190 @@
+"""Hostile clients against the real server on loopback: slow or idle sockets, huge headers, aborted
+uploads, spoofed proxy headers, oversized WebSocket messages, one address hogging connections or streams."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
+from starlette.websockets import WebSocketDisconnect
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from service.config import Settings
+from service.main import create_app
+from tests.conftest import PAGE_ORIGIN, vision_settings
+from tests.web.live_server import LiveServer
+
+REQUEST_TIMEOUT_S = 0.5
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    settings = vision_settings(
+        tiny_model,
+        tmp_path_factory.mktemp("connections"),
+        request_timeout_s=REQUEST_TIMEOUT_S,
+        max_header_bytes=4096,
+        max_header_count=20,
+        max_connections_per_client=6,
+        stream_max_frame_bytes=64 * 1024,
+    )
+    with LiveServer(settings) as live:
+        yield live
+
+
+def raw_socket(server: LiveServer) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    return connection
+
+
+def read_all(connection: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (or 5 s pass)."""
+    received = b""
+    while chunk := connection.recv(65536):
+        received += chunk
+    return received
+
+
+def counted(name: str, labels: dict[str, str] | None = None) -> float:
+    return REGISTRY.get_sample_value(name, labels or {}) or 0.0
+
+
+def test_a_socket_that_never_sends_a_request_is_answered_408_and_closed(server: LiveServer) -> None:
+    with raw_socket(server) as connection:
+        started = time.monotonic()
+        answer = read_all(connection)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert time.monotonic() - started < 4  # closed by the deadline, not by the test's own timeout
+
+
+def test_headers_that_drip_in_are_cut_off_at_the_deadline(server: LiveServer) -> None:
+    with raw_socket(server) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        for _ in range(3):
+            time.sleep(REQUEST_TIMEOUT_S / 2)
+            try:
+                connection.sendall(b"X-Slow: 1\r\n")
+            except OSError:
+                break
+        answer = read_all(connection)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+
+
+def test_an_upload_abandoned_midway_ends_quietly_counted_as_aborted_not_500(server: LiveServer) -> None:
+    aborted_before = counted("moodfeed_uploads_aborted_total")
+    errors = {"method": "POST", "route": "/predict", "status": "500"}
+    errors_before = counted("moodfeed_http_request_duration_seconds_count", errors)
+    with raw_socket(server) as connection:
+        connection.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
+            b"Content-Length: 100\r\n\r\nabc"
+        )
+        time.sleep(0.1)
+    deadline = time.monotonic() + 5
+    while counted("moodfeed_uploads_aborted_total") == aborted_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert counted("moodfeed_uploads_aborted_total") == aborted_before + 1
+    assert counted("moodfeed_http_request_duration_seconds_count", errors) == errors_before
+
+
+def test_a_body_that_stops_arriving_is_cut_off_and_counted_as_aborted(server: LiveServer) -> None:
+    aborted_before = counted("moodfeed_uploads_aborted_total")
+    with raw_socket(server) as connection:
+        connection.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
+            b"Content-Length: 100\r\n\r\nabc"
+        )
+        assert read_all(connection) == b""  # closed at the deadline
+    deadline = time.monotonic() + 5
+    while counted("moodfeed_uploads_aborted_total") == aborted_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert counted("moodfeed_uploads_aborted_total") == aborted_before + 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [b"X-Big: " + b"a" * 10_000 + b"\r\n", b"".join(b"X-%d: 1\r\n" % n for n in range(40))],
+    ids=["too large", "too many"],
+)
+def test_oversized_headers_are_refused_with_431(server: LiveServer, headers: bytes) -> None:
+    with raw_socket(server) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + b"\r\n")
+        answer = read_all(connection)
+    assert answer.startswith(b"HTTP/1.1 431 ")
+
+
+def test_one_address_cannot_hold_more_than_its_connections(server: LiveServer) -> None:
+    held = [raw_socket(server) for _ in range(6)]
+    try:
+        time.sleep(0.1)
+        with raw_socket(server) as extra:
+            answer = read_all(extra)
+    finally:
+        for connection in held:
+            connection.close()
+    assert answer.startswith(b"HTTP/1.1 503 ") and b"too many connections" in answer
+    time.sleep(0.1)
+    assert httpx.get(f"{server.url}/healthz").status_code == 200  # the slots free when sockets close
+
+
+def test_x_forwarded_for_is_not_believed_without_configured_proxies(tiny_model: Path, tmp_path: Path) -> None:
+    settings = vision_settings(tiny_model, tmp_path, rate_limit_per_s=0.01, rate_limit_burst=3)
+    with LiveServer(settings) as live, httpx.Client(base_url=live.url) as client:
+        statuses = [
+            client.get("/openapi.json", headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
+            for n in range(6)
+        ]
+    assert statuses == [200, 200, 200, 429, 429, 429]
+
+
+def test_a_websocket_message_over_the_frame_limit_is_refused_by_the_server(server: LiveServer) -> None:
+    with connect(f"ws://127.0.0.1:{server.port}/ws/stream", origin=f"http://127.0.0.1:{server.port}") as ws:
+        ws.send(b"\xff" * (1024 * 1024))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
+
+
+def test_head_is_answered_like_get_without_a_body(vision_client: TestClient) -> None:
+    for path in ("/", "/healthz", "/feed"):
+        head, get = vision_client.head(path), vision_client.get(path)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_one_address_may_open_only_its_share_of_the_streams(offline_settings: Settings) -> None:
+    settings = offline_settings.model_copy(update={"max_streams": 10, "max_streams_per_client": 2})
+    app = create_app(settings)
+    with (
+        TestClient(app) as first,
+        TestClient(app, client=("203.0.113.9", 5000)) as other,
+        first.websocket_connect("/ws/stream", headers=PAGE_ORIGIN),
+        first.websocket_connect("/ws/stream", headers=PAGE_ORIGIN),
+    ):
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            first.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as third,
+        ):
+            third.receive_json()
+        with other.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as elsewhere:
+            elsewhere.send_bytes(b"not an image")
+            assert "error" in elsewhere.receive_json()
+    assert refused.value.code == 1013 and "2 streams" in refused.value.reason
+
+
+def test_a_stream_that_sends_nothing_is_closed_to_free_its_slot(offline_settings: Settings) -> None:
+    settings = offline_settings.model_copy(update={"stream_idle_timeout_s": 0.2})
+    with (
+        TestClient(create_app(settings)) as client,
+        client.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as stream,
+        pytest.raises(WebSocketDisconnect) as closed,
+    ):
+        stream.receive_json()
+    assert closed.value.code == 1000 and "no frame" in closed.value.reason

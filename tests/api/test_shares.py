@@ -1,0 +1,42 @@
+"""Fair shares: one client address cannot take every vision worker or upload slot from the others."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from service.api.shares import ClientShares
+
+
+@pytest.mark.anyio
+async def test_a_client_beyond_its_share_waits_while_another_client_gets_a_slot() -> None:
+    shares = ClientShares(total=2, per_client=1)
+    holding, order = anyio.Event(), []
+
+    async def hog(index: int) -> None:
+        async with shares.slot("hog"):
+            order.append(f"hog {index}")
+            holding.set()
+            await anyio.sleep(0.2)
+
+    async with anyio.create_task_group() as tasks:
+        for index in range(4):
+            tasks.start_soon(hog, index)
+        await holding.wait()
+        with anyio.fail_after(0.1):  # well before the hog's first request ends
+            async with shares.slot("other"):
+                order.append("other")
+    assert order[:2] == ["hog 0", "other"]
+
+
+@pytest.mark.anyio
+async def test_idle_clients_are_forgotten() -> None:
+    shares = ClientShares(total=2, per_client=1)
+    async with shares.slot("a"):
+        pass
+    assert shares.waiting_clients() == 0
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
