@@ -262,7 +262,7 @@ def start_server(max_streams: int, log_path: Path) -> tuple[subprocess.Popen[byt
     port = free_port()
     env = os.environ | {
         "MOODFEED_MAX_STREAMS": str(max_streams),
-        # Every stream of the soak comes from 127.0.0.1; the per-address shares would throttle it as one client.
+        # Every stream of the soak comes from 127.0.0.1: the per-address shares would throttle it.
         "MOODFEED_MAX_STREAMS_PER_CLIENT": str(max_streams),
         "MOODFEED_VISION_WORKERS_PER_CLIENT": str(os.cpu_count() or 1),
         "MOODFEED_LOG_LEVEL": "warning",

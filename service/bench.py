@@ -240,10 +240,13 @@ async def predict_load(url: str, photo: bytes, concurrency: int, requests: int) 
 async def stream_load(url: str, clip: list[bytes], streams: int, seconds: float) -> list[float]:
     """Answered frames per second of each of `streams` sockets sending with one frame in flight."""
     from websockets.asyncio.client import connect
+    from websockets.typing import Origin
 
     async def viewer() -> float:
         answered = 0
-        async with connect(url.replace("http", "ws", 1) + "/ws/stream", origin=url, max_size=2**20) as socket:
+        async with connect(
+            url.replace("http", "ws", 1) + "/ws/stream", origin=Origin(url), max_size=2**20
+        ) as socket:
             started = time.perf_counter()
             while time.perf_counter() - started < seconds:
                 await socket.send(clip[answered % len(clip)])

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     feed_refresh_jitter: float = Field(default=0.1, ge=0, le=0.5)  # ± this fraction of the interval
     feed_timeout_s: float = Field(default=15.0, gt=0)  # a whole fetch, connect to last byte
     feed_max_bytes: int = Field(default=5_000_000, ge=1024)  # a larger feed body is refused
+    feed_allow_private: bool = False  # fetch feeds on loopback or private addresses (a self-hosted LAN feed)
     feed_half_life_s: float = Field(default=6 * 3600.0, gt=0)  # a story's recency halves every this long
     feed_max_per_source: int = Field(default=3, ge=1)  # a source's stories in a page before others' leftovers
     feed_retention_s: float = Field(default=7 * 86400.0, gt=0)  # stories published earlier are pruned

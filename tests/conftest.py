@@ -21,6 +21,8 @@ from service.main import create_app
 # is built, session fixtures included.
 TEST_HOSTS = ("testserver", "127.0.0.1", "localhost")
 os.environ["MOODFEED_ALLOWED_HOSTS"] = ",".join(TEST_HOSTS)
+# The tests' feeds are served on loopback; tests/news/test_fetcher.py checks the refusal without this.
+os.environ["MOODFEED_FEED_ALLOW_PRIVATE"] = "true"
 # What the page served by TestClient sends with its WebSocket handshake.
 PAGE_ORIGIN = {"Origin": "http://testserver"}
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

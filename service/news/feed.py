@@ -20,7 +20,10 @@ from service.news.ranking import Policy, RankedStory, StoryPool, rank
 from service.news.refresher import FetchListener, Refresher
 from service.news.samples import load_samples
 from service.news.sources import FeedSource, load_sources
-from service.news.store import FeedState, Store
+from service.news.store import FeedState, RefreshLock, Store
+
+STORE_POLL_S = 2.0  # how soon another process's fetch reaches this one's page
+LEADER_RETRY_S = 30.0  # how soon a waiting process takes over fetching when the fetching one exits
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,10 @@ class NewsFeed:
         self.settings = settings
         self._store: Store | None = None
         self._refresher: Refresher | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._refresh_lock = RefreshLock(
+            settings.feed_db_path.with_name(settings.feed_db_path.name + ".lock")
+        )
         self._samples = StoryPool.build([], samples=True)
         self._pool = self._samples
         self._fetch_listeners: list[FetchListener] = []
@@ -71,16 +77,27 @@ class NewsFeed:
         self._fetch_listeners.append(listener)
 
     async def start(self) -> None:
-        """Open the store and serve what it holds (or the samples) at once; refresh in the background."""
+        """Open the store and serve what it holds (or the samples) at once; refresh in the background.
+
+        Several processes may share one store (`uvicorn --workers`, replicas on one volume): one of them at
+        a time fetches (whoever holds the store's refresh lock), and every one reloads when the file
+        changes, so they all serve the same stories.
+        """
         settings = self.settings
         self._store = await asyncio.to_thread(Store, settings.feed_db_path)
         scorer = await asyncio.to_thread(AffectScorer)
         self._samples = StoryPool.build(await asyncio.to_thread(load_samples, scorer), samples=True)
+        # Read before loading, so a write landing between the two is seen as a change.
+        store_version = await asyncio.to_thread(self._store.data_version)
         await self.reload()
         self._refresher = Refresher(
             self.sources,
             self._store,
-            Fetcher(timeout_s=settings.feed_timeout_s, max_bytes=settings.feed_max_bytes),
+            Fetcher(
+                timeout_s=settings.feed_timeout_s,
+                max_bytes=settings.feed_max_bytes,
+                allow_private=settings.feed_allow_private,
+            ),
             scorer,
             interval_s=settings.feed_refresh_interval_s,
             jitter=settings.feed_refresh_jitter,
@@ -88,25 +105,48 @@ class NewsFeed:
             on_new_stories=self.reload,
             listeners=self._fetch_listeners,
         )
+        self._tasks = [asyncio.create_task(self._follow_store(store_version), name="news-store-watch")]
         if settings.feed_refresh:
-            self._task = asyncio.create_task(self._refresher.run_forever(), name="news-refresher")
+            self._tasks.append(asyncio.create_task(self._refresh_when_leader(), name="news-refresher"))
+
+    async def _refresh_when_leader(self) -> None:
+        """Run the refresher while this process holds the store's refresh lock; wait for it otherwise."""
+        while not await asyncio.to_thread(self._refresh_lock.acquire):
+            await asyncio.sleep(LEADER_RETRY_S)
+        await self.refresher.run_forever()
+
+    async def _follow_store(self, seen: int) -> None:
+        """Reload when another process has written to the store since version `seen`."""
+        while True:
+            await asyncio.sleep(STORE_POLL_S)
+            version = await asyncio.to_thread(self.store.data_version)
+            if version != seen:
+                seen = version
+                await self.reload()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+        self._tasks = []
+        self._refresh_lock.release()
         if self._refresher is not None:
             await self._refresher.fetcher.aclose()
         if self._store is not None:
             self._store.close()
             self._store = None
 
-    async def refresh(self) -> None:
-        """Fetch the feeds that are due now (what the background task does on its schedule)."""
+    @property
+    def refresher(self) -> Refresher:
         if self._refresher is None:
             raise RuntimeError("the news feed is not started")
-        await self._refresher.refresh_due()
+        return self._refresher
+
+    async def refresh(self) -> None:
+        """Fetch the feeds that are due now (what the background task does on its schedule)."""
+        await self.refresher.refresh_due()
 
     async def reload(self) -> None:
         """Rebuild the pool from the store (off the event loop) and swap it in."""

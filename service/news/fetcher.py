@@ -8,9 +8,12 @@ wants (`ok`, `not_modified`, `error`).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -55,17 +58,59 @@ class _TooLarge(Exception):
     pass
 
 
+class _NotPublic(Exception):
+    """The feed's host resolves to an address inside a private network, this machine or a cloud's
+    metadata service: a feed URL must not become a way to reach those from the server."""
+
+
+async def public_address(host: str, port: int) -> str:
+    """An address of `host` to connect to, if every address it resolves to is public; else `_NotPublic`.
+
+    All of them must be public: a name that resolves to one public and one private address could be
+    answered by either.
+    """
+    try:
+        literal = ipaddress.ip_address(host)
+        addresses = [literal]
+    except ValueError:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not addresses or not all(address.is_global for address in addresses):
+        raise _NotPublic
+    return str(addresses[0])
+
+
+def pinned_request(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The URL rewritten to connect to `address`, with the Host header and TLS name of the original, so
+    the host cannot resolve elsewhere between the check and the connection (DNS rebinding)."""
+    parts = urlsplit(url)
+    netloc = f"[{address}]" if ":" in address else address
+    if parts.port:
+        netloc += f":{parts.port}"
+    host_header = parts.netloc.rpartition("@")[2]
+    extensions = {"sni_hostname": parts.hostname or ""} if parts.scheme == "https" else {}
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), {"Host": host_header}, extensions
+
+
 class Fetcher:
     """An HTTP client for feeds: timeouts, a whole-fetch deadline, a body cap, redirects, conditional GET."""
 
-    def __init__(self, *, timeout_s: float, max_bytes: int):
+    def __init__(
+        self,
+        *,
+        timeout_s: float,
+        max_bytes: int,
+        allow_private: bool = False,
+        transport: httpx.AsyncBaseTransport | None = None,  # httpx's default; tests pass a MockTransport
+    ):
         self.timeout_s = timeout_s
         self.max_bytes = max_bytes
+        self.allow_private = allow_private  # a self-hosted feed on a LAN; off, only public addresses
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, _MAX_CONNECT_TIMEOUT_S)),
-            follow_redirects=True,
-            max_redirects=_MAX_REDIRECTS,
+            follow_redirects=False,  # each hop is followed by hand, its address checked first
             headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT},
+            transport=transport,
         )
 
     async def fetch(self, url: str, validators: Validators = Validators()) -> FetchResult:
@@ -79,18 +124,52 @@ class Fetcher:
             return self._error(url, started, f"timed out after {self.timeout_s:g} s")
         except httpx.TooManyRedirects:
             return self._error(url, started, f"more than {_MAX_REDIRECTS} redirects")
+        except _NotPublic:
+            return self._error(
+                url, started, "refused: the feed's address is not public (MOODFEED_FEED_ALLOW_PRIVATE)"
+            )
+        except OSError:  # name resolution failed
+            return self._error(url, started, "the feed's host name does not resolve")
         except _TooLarge:
             return self._error(url, started, f"body larger than {self.max_bytes} bytes")
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             return self._error(url, started, f"{type(error).__name__}: {error}".rstrip(": "))
 
     async def _get(self, url: str, validators: Validators, started: float) -> FetchResult:
-        headers = {}
+        conditional = {}
         if validators.etag:
-            headers["If-None-Match"] = validators.etag
+            conditional["If-None-Match"] = validators.etag
         if validators.last_modified:
-            headers["If-Modified-Since"] = validators.last_modified
-        async with self._client.stream("GET", url, headers=headers) as response:
+            conditional["If-Modified-Since"] = validators.last_modified
+        location = url
+        for _ in range(_MAX_REDIRECTS + 1):
+            result = await self._get_once(url, location, conditional, validators, started)
+            if isinstance(result, FetchResult):
+                return result
+            location = result
+        raise httpx.TooManyRedirects("too many redirects")
+
+    async def _get_once(
+        self,
+        url: str,
+        location: str,
+        conditional: dict[str, str],
+        validators: Validators,
+        started: float,
+    ) -> FetchResult | str:
+        """Fetch `location` (one hop of `url`'s redirects): the result, or where it redirects to."""
+        parts = httpx.URL(location)
+        if parts.scheme not in ("http", "https") or not parts.host:
+            raise httpx.InvalidURL(f"not an http(s) URL: {location}")
+        extensions: dict[str, str] = {}
+        target, headers = location, dict(conditional)
+        if not self.allow_private:
+            address = await public_address(parts.host, parts.port or (443 if parts.scheme == "https" else 80))
+            target, host_header, extensions = pinned_request(location, address)
+            headers.update(host_header)
+        async with self._client.stream("GET", target, headers=headers, extensions=extensions) as response:
+            if response.is_redirect and "Location" in response.headers:
+                return urljoin(location, response.headers["Location"])
             if response.status_code == 304:
                 renewed = Validators(
                     response.headers.get("ETag") or validators.etag,
@@ -111,7 +190,7 @@ class Fetcher:
                 FetchOutcome.OK,
                 time.monotonic() - started,
                 body=body,
-                final_url=str(response.url),
+                final_url=location,
                 content_type=response.headers.get("Content-Type"),
                 validators=Validators(response.headers.get("ETag"), response.headers.get("Last-Modified")),
                 http_status=200,

@@ -22,6 +22,9 @@ from service.news.sanitise import plain_text, safe_http_url
 from service.news.sources import FeedSource
 from service.news.stories import Story, story_id
 
+# Story text is capped where it enters: the affect scorer's time grows with the square of a text's length
+# (an 84 KB title once held a core for 45 s), and no reader wants a title longer than this.
+TITLE_MAX_CHARS = 300
 SUMMARY_MAX_CHARS = 400
 _MAX_CATEGORIES = 8
 _IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.I)
@@ -72,7 +75,7 @@ def parse_feed(
 
 
 def _story(entry: Any, feed_url: str, source_name: str, fetched_at: datetime) -> Story | None:
-    title = plain_text(entry.get("title"))
+    title = plain_text(entry.get("title"), TITLE_MAX_CHARS)
     link = safe_http_url(entry.get("link"))
     if not title or link is None:
         return None

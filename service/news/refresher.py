@@ -81,9 +81,8 @@ class Refresher:
             now = time.time()
             states = await asyncio.to_thread(self.store.feed_states, (s.url for s in self.sources))
             due = [source for source in self.sources if states[source.url].next_attempt_at <= now]
-            added = await asyncio.gather(*(self._refresh(source, states[source.url]) for source in due))
-            pruned = await asyncio.to_thread(self.store.prune, time.time() - self.retention_s)
-            if any(added) or pruned:
+            await asyncio.gather(*(self._refresh(source, states[source.url]) for source in due))
+            if await asyncio.to_thread(self.store.prune, time.time() - self.retention_s):
                 await self.on_new_stories()
 
     async def _refresh(self, source: FeedSource, state: FeedState) -> int:
@@ -126,6 +125,8 @@ class Refresher:
         )
         for listener in self.listeners:
             listener(source.url, outcome)
+        if added:  # each feed's stories reach the page as they land, not after the slowest feed
+            await self.on_new_stories()
         return added
 
     def _read(

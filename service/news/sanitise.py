@@ -14,6 +14,9 @@ from urllib.parse import urlsplit
 import nh3
 
 _WHITESPACE = re.compile(r"\s+")
+# Control characters and the bidirectional overrides and isolates: U+202E in a title would make the page
+# show the rest of the line reversed ("moc.elpmaxe" for a spoofed source), and nothing readable needs them.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Markup escaped twice (`&amp;lt;script&amp;gt;`) needs a second pass to become visible tags to strip.
 _MAX_UNESCAPE_PASSES = 3
 
@@ -26,7 +29,7 @@ def plain_text(markup: str | None, max_chars: int | None = None) -> str:
         if stripped == text:
             break
         text = stripped
-    text = _WHITESPACE.sub(" ", text).strip()
+    text = _WHITESPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
     if max_chars is not None and len(text) > max_chars:
         text = text[:max_chars].rsplit(" ", 1)[0].rstrip(" ,;:.-") + "…"
     return text

@@ -6,6 +6,7 @@ reads. Times are stored as Unix seconds (UTC).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sqlite3
 import threading
@@ -13,10 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from service.news.affect import Affect
 from service.news.fetcher import FetchOutcome, FetchResult, Validators
-from service.news.stories import Story, normalised_link
+from service.news.stories import Story, link_key
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -75,6 +77,37 @@ class FeedStoreError(RuntimeError):
     """The store's file cannot be created or opened (a read-only folder, a file that is not SQLite)."""
 
 
+class RefreshLock:
+    """An exclusive lock on a file beside the store: the process holding it is the one that fetches.
+
+    The operating system releases it when its holder exits, however it exits, so another process can
+    take over; `flock` works between processes and between two opens in one process alike.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._handle: IO[bytes] | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock if it is free; whether this process holds it now."""
+        if self._handle is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the file releases the lock
+            self._handle = None
+
+
 class Store:
     """The SQLite file behind the feed: open it once, share it, close it on shutdown."""
 
@@ -90,6 +123,12 @@ class Store:
             raise FeedStoreError(
                 f"cannot open the feed store {path} (MOODFEED_FEED_DB_PATH): {error}"
             ) from error
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection (another process) commits to the file."""
+        with self._lock:
+            (version,) = self._db.execute("PRAGMA data_version").fetchone()
+        return int(version)
 
     def close(self) -> None:
         with self._lock:
@@ -142,7 +181,7 @@ class Store:
         """Save a fetch's outcome and its new stories in one transaction; returns how many stories were new.
 
         `error` overrides the fetch's own (a body that fetched fine but would not parse is still an error).
-        A story already stored under the same id or the same normalised link is kept as it was.
+        A story this feed already stored under the same id or link is kept as it was.
         """
         failed = result.outcome is FetchOutcome.ERROR or error is not None
         with self._lock, self._db:
@@ -150,7 +189,10 @@ class Store:
             before = self._db.total_changes
             self._db.executemany(
                 f"INSERT OR IGNORE INTO stories (link_key, {_STORY_COLUMNS}) VALUES ({_PLACEHOLDERS})",
-                [(normalised_link(story.link), *_story_row(story, affect)) for story, affect in stories],
+                [
+                    (link_key(story.feed_url, story.link), *_story_row(story, affect))
+                    for story, affect in stories
+                ],
             )
             added = self._db.total_changes - before
             self._db.execute(

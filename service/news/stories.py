@@ -50,9 +50,15 @@ def _port(port: int | None) -> str:
     return f":{port}" if port else ""
 
 
+def link_key(feed_url: str, link: str) -> str:
+    """What makes a story one feed's own: its feed and normalised link. Another feed carrying the same
+    link has its own copy (ranking removes the repeat), so no feed can claim another's stories first."""
+    return f"{feed_url}\n{normalised_link(link)}"
+
+
 def story_id(feed_url: str, guid: str | None, link: str) -> str:
-    """A stable id: from the feed's GUID when it has one (links may change), else from the normalised link."""
-    key = f"guid\n{feed_url}\n{guid}" if guid else f"link\n{normalised_link(link)}"
+    """A stable id: from the feed's GUID when it has one (links may change), else from the link key."""
+    key = f"guid\n{feed_url}\n{guid}" if guid else f"link\n{link_key(feed_url, link)}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

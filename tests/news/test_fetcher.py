@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+import pytest
+
 from service.news.fetcher import USER_AGENT, Fetcher, FetchOutcome, FetchResult, Validators
 from tests.news.feed_server import FeedServer, Reply
 
@@ -14,7 +17,7 @@ def fetch(
     url: str, validators: Validators = NO_VALIDATORS, *, timeout_s: float = 5.0, max_bytes: int = 1_000_000
 ) -> FetchResult:
     async def run() -> FetchResult:
-        fetcher = Fetcher(timeout_s=timeout_s, max_bytes=max_bytes)
+        fetcher = Fetcher(timeout_s=timeout_s, max_bytes=max_bytes, allow_private=True)
         try:
             return await fetcher.fetch(url, validators)
         finally:
@@ -98,3 +101,76 @@ def test_fetch_of_a_closed_port_is_an_error_not_an_exception(feed_server: FeedSe
     result = fetch("http://127.0.0.1:9/feed")
     assert result.outcome is FetchOutcome.ERROR
     assert result.error is not None and result.error.startswith("ConnectError")
+
+
+def test_a_feed_on_this_machine_is_refused_before_any_request_unless_private_feeds_are_allowed(
+    feed_server: FeedServer,
+) -> None:
+    reply = Reply.fixture("good.rss.xml")
+    url = feed_server.serve("/feed", reply)
+
+    async def run() -> FetchResult:
+        fetcher = Fetcher(timeout_s=5, max_bytes=1_000_000)
+        try:
+            return await fetcher.fetch(url)
+        finally:
+            await fetcher.aclose()
+
+    result = asyncio.run(run())
+    assert result.outcome is FetchOutcome.ERROR and reply.headers_seen == []
+    assert result.error is not None and result.error.startswith("refused: the feed's address is not public")
+    assert "127.0.0.1" not in result.error
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.5:6379/",
+        "http://[::1]:22/",
+        "http://localhost:8000/metrics",
+        "http://[::ffff:127.0.0.1]/",
+    ],
+)
+def test_a_redirect_from_a_public_feed_to_an_internal_address_is_refused_at_that_hop(target: str) -> None:
+    requested: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        requested.append(request)
+        return httpx.Response(302, headers={"Location": target})
+
+    async def run() -> FetchResult:
+        fetcher = Fetcher(timeout_s=5, max_bytes=1_000_000, transport=httpx.MockTransport(answer))
+        try:
+            return await fetcher.fetch("http://93.184.216.34/feed.xml")  # a public address: no DNS
+        finally:
+            await fetcher.aclose()
+
+    result = asyncio.run(run())
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.error is not None and "not public" in result.error
+    assert [str(request.url) for request in requested] == ["http://93.184.216.34/feed.xml"]
+
+
+def test_a_public_feed_is_fetched_from_the_address_that_was_checked_with_its_own_host_name() -> None:
+    requested: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        requested.append(request)
+        return httpx.Response(200, content=b"<rss/>")
+
+    async def run() -> FetchResult:
+        fetcher = Fetcher(timeout_s=5, max_bytes=1_000_000, transport=httpx.MockTransport(answer))
+        try:
+            return await fetcher.fetch("https://[2606:4700::6810:84e5]:8443/feed.xml")
+        finally:
+            await fetcher.aclose()
+
+    result = asyncio.run(run())
+    assert (
+        result.outcome is FetchOutcome.OK
+        and result.final_url == "https://[2606:4700::6810:84e5]:8443/feed.xml"
+    )
+    (request,) = requested
+    assert request.headers["Host"] == "[2606:4700::6810:84e5]:8443"
+    assert request.extensions["sni_hostname"] == "2606:4700::6810:84e5"

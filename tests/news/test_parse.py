@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service.news.parse import FeedParseError, ParsedFeed, parse_feed
+from service.news.parse import TITLE_MAX_CHARS, FeedParseError, ParsedFeed, parse_feed
 from service.news.sources import FeedSource
 from tests.news.feed_server import FIXTURES
+
+NOW = datetime(2024, 6, 5, 12, tzinfo=UTC)
 
 FETCHED_AT = datetime(2024, 6, 5, 12, 0, tzinfo=UTC)
 
@@ -93,3 +95,16 @@ def test_hostile_markup_is_stripped_to_text_and_unsafe_links_are_dropped() -> No
         assert "<" not in text and "alert" not in text and "javascript" not in text
         assert story.link.startswith("https://")
         assert story.image is None or story.image.startswith("https://")
+
+
+def test_an_84_kb_title_is_capped_with_an_ellipsis_before_it_is_scored_or_stored() -> None:
+    huge_title = " ".join(["tragedy"] * 10_500)  # 84,000 characters, as a hostile feed sent
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item>'
+        f"<title>{huge_title}</title><link>https://news.example/a</link>"
+        "</item></channel></rss>"
+    ).encode()
+
+    (story,) = parse_feed(body, FeedSource("https://feed.example/rss"), fetched_at=NOW).stories
+
+    assert len(story.title) <= TITLE_MAX_CHARS + 1 and story.title.endswith("…")

@@ -58,3 +58,8 @@ def test_safe_http_url_keeps_absolute_http_links(url: str) -> None:
 )
 def test_safe_http_url_refuses_everything_else(url: str | None) -> None:
     assert safe_http_url(url) is None
+
+
+def test_plain_text_drops_bidirectional_overrides_and_control_characters() -> None:
+    spoofed = "Breaking\u202e moc.elpmaxe\u202c news\x07 from\u2066 here\u2069"
+    assert plain_text(spoofed) == "Breaking moc.elpmaxe news from here"

@@ -62,29 +62,29 @@ def test_stories_and_validators_survive_closing_and_reopening_the_file(tmp_path:
     assert state.story_count == 1
 
 
-def test_the_same_story_by_guid_or_by_link_from_another_feed_is_stored_once(tmp_path: Path) -> None:
+def test_the_same_story_by_guid_or_link_is_stored_once_per_feed_and_no_feed_claims_anothers(
+    tmp_path: Path,
+) -> None:
     store = Store(tmp_path / "feeds.db")
     original = story("Harbour reopens", "https://news.example/harbour?utm_source=a", guid="g1")
     same_guid_new_link = story("Harbour reopens (updated)", "https://news.example/harbour-2", guid="g1")
+    same_link_same_feed = story("Harbour reopens", "https://news.example/harbour/")
     same_link_other_feed = story(
         "Harbour reopens", "https://news.example/harbour/", feed_url="https://other/rss"
     )
     at = NOW.timestamp()
-    assert store.record_fetch(ok(), attempted_at=at, next_attempt_at=at, stories=[(original, AFFECT)]) == 1
-    assert (
-        store.record_fetch(ok(), attempted_at=at, next_attempt_at=at, stories=[(same_guid_new_link, AFFECT)])
-        == 0
+
+    def record(feed: str, item: Story) -> int:
+        return store.record_fetch(ok(feed), attempted_at=at, next_attempt_at=at, stories=[(item, AFFECT)])
+
+    assert record(FEED, original) == 1
+    assert record(FEED, same_guid_new_link) == 0
+    assert record(FEED, same_link_same_feed) == 0
+    # Had the other feed claimed the link first, this feed's own story would have been refused.
+    assert record("https://other/rss", same_link_other_feed) == 1
+    assert sorted(s.feed_url for s, _ in store.load([FEED, "https://other/rss"], limit=10)) == sorted(
+        [FEED, "https://other/rss"]
     )
-    assert (
-        store.record_fetch(
-            ok("https://other/rss"),
-            attempted_at=at,
-            next_attempt_at=at,
-            stories=[(same_link_other_feed, AFFECT)],
-        )
-        == 0
-    )
-    assert [s.title for s, _ in store.load([FEED, "https://other/rss"], limit=10)] == ["Harbour reopens"]
 
 
 def test_a_failure_keeps_the_validators_and_last_success_and_counts_consecutive_failures(

@@ -19,9 +19,12 @@ def test_story_id_is_stable_and_comes_from_the_guid_when_there_is_one() -> None:
     assert len(by_guid) == 16
 
 
-def test_story_id_without_a_guid_is_the_same_for_the_same_story_from_two_feeds() -> None:
+def test_story_id_without_a_guid_is_the_feeds_own_and_ignores_tracking_and_slashes() -> None:
     assert story_id("https://a.example/rss", None, "https://news.example/x?utm_medium=a") == story_id(
-        "https://b.example/rss", None, "https://news.example/x/"
+        "https://a.example/rss", None, "https://news.example/x/"
+    )
+    assert story_id("https://a.example/rss", None, "https://news.example/x") != story_id(
+        "https://b.example/rss", None, "https://news.example/x"
     )
 
 

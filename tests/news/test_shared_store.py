@@ -1,0 +1,62 @@
+"""Several processes on one feed store: one fetches at a time, and every one serves what was fetched."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from service.config import Settings
+from service.news import feed as feed_module
+from service.news.feed import NewsFeed
+from service.news.mood import Mood
+from service.news.ranking import Policy
+from service.news.store import RefreshLock
+from tests.news.feed_server import FeedServer, Reply
+
+CENTURY_S = 100 * 365 * 86400.0  # the fixtures are dated 2024: keep them all
+
+
+def test_only_one_holder_of_the_refresh_lock_at_a_time_and_it_frees_on_release(tmp_path: Path) -> None:
+    first, second = RefreshLock(tmp_path / "feeds.db.lock"), RefreshLock(tmp_path / "feeds.db.lock")
+
+    assert first.acquire() and not second.acquire()
+    first.release()
+    assert second.acquire()
+    second.release()
+
+
+def test_a_second_process_serves_the_stories_the_first_one_fetched_without_fetching_itself(
+    feed_server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed_module, "STORE_POLL_S", 0.1)
+    reply = Reply.fixture("good.rss.xml")
+    settings = Settings(
+        feeds=feed_server.serve("/feed", reply),
+        feed_db_path=tmp_path / "feeds.db",
+        feed_refresh=True,
+        feed_retention_s=CENTURY_S,
+    )
+
+    async def run() -> tuple[bool, bool]:
+        fetching, serving = NewsFeed.from_settings(settings), NewsFeed.from_settings(settings)
+        await fetching.start()
+        await serving.start()  # its refresher waits: the first holds the lock
+        try:
+            deadline = time.monotonic() + 10
+            while serving.page(Mood.of("sad"), Policy.UPLIFT, 10).samples:
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.05)
+            return fetching.page(Mood.of("sad"), Policy.UPLIFT, 10).samples, serving.page(
+                Mood.of("sad"), Policy.UPLIFT, 10
+            ).samples
+        finally:
+            await serving.stop()
+            await fetching.stop()
+
+    fetching_samples, serving_samples = asyncio.run(run())
+    assert not fetching_samples and not serving_samples
+    assert len(reply.headers_seen) == 1  # fetched once, by the lock's holder
