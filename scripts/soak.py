@@ -7,6 +7,10 @@ resident memory over time (read from the server's own /metrics, so it works the 
 
     .venv/bin/python scripts/soak.py --streams 8 --minutes 10 --json soak.json
     .venv/bin/python scripts/soak.py --seconds 20 --url http://127.0.0.1:8000
+    .venv/bin/python scripts/soak.py --streams 8 --minutes 5 --attack    # beside scripts/attacks.py
+
+Each normal stream comes from a loopback address of its own (127.0.0.10 and up), as separate viewers
+would, the /predict calls from 127.0.0.3 and the attackers from 127.0.0.2.
 
 Each stream sends a 640x480 JPEG of skimage's astronaut at --fps without waiting for answers, so a
 server slower than the sender must drop stale frames: those drops are deliberate and reported apart
@@ -26,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,10 +39,12 @@ import cv2
 import httpx
 import numpy as np
 import websockets
+from attacks import all_attacks
 from prometheus_client.parser import text_string_to_metric_families
 from skimage import data
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+PREDICT_CLIENT = "127.0.0.3"  # the normal /predict caller's own address
 FRAME_SIZE = (640, 480)
 START_TIMEOUT_S = 60.0
 
@@ -112,13 +119,22 @@ async def wait_ready(base_url: str, server: subprocess.Popen[bytes] | None) -> N
     raise SystemExit(f"soak: {base_url}/readyz did not answer 200 within {START_TIMEOUT_S:.0f} s")
 
 
-async def one_stream(ws_url: str, jpeg: bytes, fps: float, stop_at: float, tally: Tally) -> None:
+def viewer_address(index: int) -> str:
+    """A loopback address of its own for each normal stream, so per-address limits see separate viewers."""
+    return f"127.0.{1 + index // 200}.{10 + index % 200}"
+
+
+async def one_stream(
+    ws_url: str, jpeg: bytes, fps: float, stop_at: float, tally: Tally, address: str
+) -> None:
     """Send frames at `fps` until `stop_at`, reading answers as they come; then wait briefly for the last."""
     sent_at: dict[int, float] = {}
     dropped = 0
     try:
         origin = ws_url.replace("ws", "http", 1).removesuffix("/ws/stream")
-        async with websockets.connect(ws_url, origin=origin, max_size=2**22, open_timeout=10) as socket_:
+        async with websockets.connect(
+            ws_url, origin=origin, max_size=2**22, open_timeout=10, local_addr=(address, 0)
+        ) as socket_:
 
             async def receive() -> None:
                 nonlocal dropped
@@ -157,7 +173,8 @@ async def one_stream(ws_url: str, jpeg: bytes, fps: float, stop_at: float, tally
 
 async def predict_calls(base_url: str, jpeg: bytes, per_s: float, stop_at: float, tally: Tally) -> None:
     """POST the frame to /predict `per_s` times a second, one at a time, until `stop_at`."""
-    async with httpx.AsyncClient(timeout=30) as client:
+    transport = httpx.AsyncHTTPTransport(local_address=PREDICT_CLIENT)
+    async with httpx.AsyncClient(transport=transport, timeout=30) as client:
         next_call = time.monotonic()
         while time.monotonic() < stop_at:
             started = time.perf_counter()
@@ -181,11 +198,23 @@ async def predict_calls(base_url: str, jpeg: bytes, per_s: float, stop_at: float
 async def server_metrics(base_url: str) -> dict[str, float]:
     async with httpx.AsyncClient() as client:
         text = (await client.get(f"{base_url}/metrics", timeout=5)).text
+    values: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if not sample.labels:
+                values[sample.name] = sample.value
+            elif sample.name == "moodfeed_http_request_duration_seconds_count":
+                key = f"status {sample.labels['status']}"  # requests answered, by status, all routes
+                values[key] = values.get(key, 0.0) + sample.value
+    return values
+
+
+def server_statuses(after: dict[str, float], before: dict[str, float]) -> dict[str, int]:
+    """HTTP answers the server gave during the run, by status code."""
     return {
-        sample.name: sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if not sample.labels
+        name.removeprefix("status "): int(value - before.get(name, 0.0))
+        for name, value in after.items()
+        if name.startswith("status ") and value > before.get(name, 0.0)
     }
 
 
@@ -228,10 +257,16 @@ async def soak(arguments: argparse.Namespace, base_url: str) -> dict[str, object
     before = await server_metrics(base_url)
     started = time.monotonic()
     stop_at = started + arguments.duration_s
-    tasks = [one_stream(ws_url, jpeg, arguments.fps, stop_at, frames) for _ in range(arguments.streams)]
+    tasks = [
+        one_stream(ws_url, jpeg, arguments.fps, stop_at, frames, viewer_address(index))
+        for index in range(arguments.streams)
+    ]
     if arguments.predict_per_s > 0:
         tasks.append(predict_calls(base_url, jpeg, arguments.predict_per_s, stop_at, predictions))
     tasks.append(sample_memory(base_url, arguments.sample_every_s, stop_at, memory))
+    attacks: Counter[str] = Counter()
+    if arguments.attack:
+        tasks += all_attacks(base_url, stop_at, attacks)
     # Bounded whatever the server does: nothing may outlive the run by more than the grace period.
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=arguments.duration_s + 30)
     elapsed_s = time.monotonic() - started
@@ -253,6 +288,10 @@ async def soak(arguments: argparse.Namespace, base_url: str) -> dict[str, object
                 "moodfeed_rate_limited_total",
             )
         },
+        "attacks": dict(sorted(attacks.items())),
+        "server_5xx": {
+            name: count for name, count in server_statuses(after, before).items() if name.startswith("5")
+        },
         "server_rss": memory_summary(memory),
         "server_rss_samples": memory,
     }
@@ -262,9 +301,6 @@ def start_server(max_streams: int, log_path: Path) -> tuple[subprocess.Popen[byt
     port = free_port()
     env = os.environ | {
         "MOODFEED_MAX_STREAMS": str(max_streams),
-        # Every stream of the soak comes from 127.0.0.1: the per-address shares would throttle it.
-        "MOODFEED_MAX_STREAMS_PER_CLIENT": str(max_streams),
-        "MOODFEED_VISION_WORKERS_PER_CLIENT": str(os.cpu_count() or 1),
         "MOODFEED_LOG_LEVEL": "warning",
         # Serve the bundled sample stories and fetch nothing: the soak stays on this machine.
         "MOODFEED_FEED_REFRESH": "false",
@@ -308,7 +344,9 @@ def print_report(report: dict[str, object]) -> None:
     )
     samples = report["server_rss_samples"]
     assert isinstance(samples, list)
-    print(f"  server counters over the run: {report['server_counters']}")
+    print(f"  server counters over the run: {report['server_counters']}; 5xx answers: {report['server_5xx']}")
+    if report["attacks"]:
+        print(f"  what the attacks met: {report['attacks']}")
     print(f"  server RSS MiB: {rss}")
     print("  over time: " + ", ".join(f"{sample['t_s']:.0f}s {sample['rss_mib']}" for sample in samples))
 
@@ -330,6 +368,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--sample-every-s", type=float, default=10.0, help="how often to read the server's RSS"
     )
     parser.add_argument("--json", type=Path, help="also write the full report, samples included, here")
+    parser.add_argument(
+        "--attack",
+        action="store_true",
+        help="also run the hostile clients of scripts/attacks.py, from 127.0.0.2",
+    )
     return parser
 
 

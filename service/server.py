@@ -51,7 +51,8 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._counted_client: str | None = None
         self._reading_headers = True
-        self._header_bytes = 0
+        self._header_bytes = 0  # bytes received while the headers are incomplete (a bound on memory)
+        self._header_size = 0  # the parsed header fields' size
         self._header_count = 0
         self._refused = False
 
@@ -80,20 +81,25 @@ class GuardedHttpTools(HttpToolsProtocol):
             return
         if self._reading_headers:
             self._header_bytes += len(data)
-            if self._header_bytes > self.limits.max_header_bytes + 1024:  # the request line's allowance
-                self._refuse(431, f"request headers larger than {self.limits.max_header_bytes} bytes")
-                return
         super().data_received(data)
+        # Still in the headers after this chunk (so none of it was body): too many bytes is too large.
+        header_allowance = self.limits.max_header_bytes + 1024  # and the request line's
+        if self._reading_headers and self._header_bytes > header_allowance and not self._refused:
+            self._refuse(431, f"request headers larger than {self.limits.max_header_bytes} bytes")
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._reading_headers, self._header_bytes, self._header_count = True, 0, 0
+        self._reading_headers, self._header_bytes, self._header_size, self._header_count = True, 0, 0, 0
         self._arm_deadline()
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_count += 1
+        self._header_size += len(name) + len(value) + 4  # ": " and CRLF
         if self._header_count > self.limits.max_header_count:
             self._refuse(431, f"more than {self.limits.max_header_count} request header fields")
+            raise _Refused
+        if self._header_size > self.limits.max_header_bytes:
+            self._refuse(431, f"request headers larger than {self.limits.max_header_bytes} bytes")
             raise _Refused
         super().on_header(name, value)
 

@@ -188,3 +188,16 @@ def test_a_stream_that_sends_nothing_is_closed_to_free_its_slot(offline_settings
     ):
         stream.receive_json()
     assert closed.value.code == 1000 and "no frame" in closed.value.reason
+
+
+def test_a_large_upload_sent_in_one_go_with_its_headers_is_not_mistaken_for_large_headers(
+    server: LiveServer,
+) -> None:
+    body = b"\xff\xd8" + b"\x00" * 20_000  # headers and body arrive in the same segments
+    with raw_socket(server) as connection:
+        connection.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body
+        )
+        answer = read_all(connection)
+    assert answer.startswith(b"HTTP/1.1 400 ")  # read whole, then refused as not an image
