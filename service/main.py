@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from service.api.deps import Vision
 from service.api.middleware import install_middleware
-from service.api.routes import feed, health, metrics, page, predict, stream
+from service.api.routes import docs, feed, health, metrics, page, predict, stream
 from service.api.shares import ClientShares
 from service.api.uploads import UploadAborted
 from service.config import Settings
@@ -47,7 +47,8 @@ async def upload_aborted(request: Request, error: Exception) -> Response:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(title="moodfeed", version="0.1.0", lifespan=lifespan)
+    # The docs pages are served from package files (routes/docs.py), not FastAPI's CDN-loading ones.
+    app = FastAPI(title="moodfeed", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings or Settings()
     app.state.news = NewsFeed.from_settings(app.state.settings)
     app.state.news.on_fetch(count_feed_fetch)
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feed.router)
     app.include_router(predict.router)
     app.include_router(stream.router)
+    app.include_router(docs.router)
+    docs.mount_assets(app)
     app.state.templates = Jinja2Templates(directory=app.state.settings.web_dir / "templates")
     app.mount("/static", StaticFiles(directory=app.state.settings.web_dir / "static"), name="static")
     install_middleware(app, app.state.settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -22,11 +24,18 @@ def test_every_response_carries_the_csp_and_hardening_headers() -> None:
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
-def test_api_docs_get_a_policy_that_lets_swagger_ui_load() -> None:
-    response = TestClient(create_app(Settings())).get("/docs")
-    assert response.status_code == 200
-    assert "https://cdn.jsdelivr.net" in response.headers["content-security-policy"]
-    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_api_docs_load_only_from_this_server(path: str) -> None:
+    client = TestClient(create_app(Settings()))
+    page = client.get(path)
+    policy = page.headers["content-security-policy"]
+    assert page.status_code == 200
+    assert "http" not in policy and "frame-ancestors 'none'" in policy  # no other host may be reached
+    scripts = re.findall(r'<script src="([^"]+)"', page.text)
+    links = re.findall(r'<link [^>]*href="([^"]+)"', page.text)
+    assert scripts and all(url.startswith("/docs-assets/") for url in scripts + links)
+    assert all(client.get(url).status_code == 200 for url in scripts + links)
+    assert "fonts.googleapis" not in page.text
 
 
 def test_cors_is_closed_by_default() -> None:
