@@ -34,6 +34,7 @@ class FeedPage:
     policy: Policy
     items: list[RankedStory]
     samples: bool
+    unreachable: bool = False  # every feed failed and none was ever fetched: offline, most likely
 
 
 class NewsFeed:
@@ -167,7 +168,8 @@ class NewsFeed:
             half_life_s=self.settings.feed_half_life_s,
             max_per_source=self.settings.feed_max_per_source,
         )
-        return FeedPage(mood, policy, items, pool.samples)
+        unreachable = self._refresher is not None and self._refresher.unreachable
+        return FeedPage(mood, policy, items, pool.samples, unreachable)
 
     def status(self) -> list[tuple[FeedSource, FeedState]]:
         """Each configured feed with its fetch state and story count, in the configured order."""

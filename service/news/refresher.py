@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from service.news.affect import Affect, AffectScorer
 from service.news.fetcher import Fetcher, FetchOutcome, FetchResult
@@ -62,6 +63,7 @@ class Refresher:
         self.on_new_stories = on_new_stories
         self.listeners = listeners if listeners is not None else []
         self._limit = asyncio.Semaphore(max_concurrent)
+        self.unreachable = False  # after a pass: no feed has ever been fetched and every one just failed
         self._pass_lock = asyncio.Lock()
 
     async def run_forever(self) -> None:
@@ -81,11 +83,35 @@ class Refresher:
             now = time.time()
             states = await asyncio.to_thread(self.store.feed_states, (s.url for s in self.sources))
             due = [source for source in self.sources if states[source.url].next_attempt_at <= now]
-            await asyncio.gather(*(self._refresh(source, states[source.url]) for source in due))
+            errors = await asyncio.gather(*(self._refresh(source, states[source.url]) for source in due))
             if await asyncio.to_thread(self.store.prune, time.time() - self.retention_s):
                 await self.on_new_stories()
+            failed = {source.url: error for source, error in zip(due, errors, strict=True) if error}
+            if failed:
+                await self._report_failures(failed)
+            states = await asyncio.to_thread(self.store.feed_states, (s.url for s in self.sources))
+            self.unreachable = all(
+                state.last_success_at is None and state.last_outcome == FetchOutcome.ERROR.value
+                for state in states.values()
+            )
 
-    async def _refresh(self, source: FeedSource, state: FeedState) -> int:
+    async def _report_failures(self, failed: dict[str, str]) -> None:
+        """One line for a pass's failures: which feeds, why, and when they are tried again."""
+        next_due_s = time.time() + await self._seconds_until_next_due()
+        reasons = sorted({error.split(":", 1)[0] for error in failed.values()})
+        hosts = ", ".join(sorted({urlsplit(url).hostname or url for url in failed}))
+        log.warning(
+            "%d of %d feeds could not be fetched (%s: %s); next try at %s",
+            len(failed),
+            len(self.sources),
+            "; ".join(reasons),
+            hosts,
+            datetime.fromtimestamp(next_due_s, UTC).strftime("%H:%M:%S UTC"),
+            extra={"failed_feeds": sorted(failed), "reasons": reasons},
+        )
+
+    async def _refresh(self, source: FeedSource, state: FeedState) -> str | None:
+        """Fetch, read and store one feed; its error, or None if it went well."""
         async with self._limit:
             result = await self.fetcher.fetch(source.url, state.validators)
         attempted_at = time.time()
@@ -113,8 +139,10 @@ class Refresher:
             error=error,
         )
         log.log(
-            logging.WARNING if outcome is FetchOutcome.ERROR else logging.INFO,
-            "feed fetched",
+            logging.DEBUG if outcome is FetchOutcome.ERROR else logging.INFO,  # failures: one line a pass
+            "feed %s: %s",
+            source.url,
+            f"error: {error or result.error}" if outcome is FetchOutcome.ERROR else f"{added} new stories",
             extra={
                 "feed": source.url,
                 "outcome": outcome.value,
@@ -127,7 +155,7 @@ class Refresher:
             listener(source.url, outcome)
         if added:  # each feed's stories reach the page as they land, not after the slowest feed
             await self.on_new_stories()
-        return added
+        return (error or result.error or "error") if outcome is FetchOutcome.ERROR else None
 
     def _read(
         self, source: FeedSource, result: FetchResult, fetched_at_s: float

@@ -104,6 +104,9 @@ function updateStory(article, item) {
 /** What the viewer should know about where these stories come from, if anything. */
 function feedNote(body) {
   if (!body.items?.length) return "No stories yet: the news feeds are still being fetched.";
+  if (body.samples && body.feeds_unreachable) {
+    return "Feeds unreachable: showing the stories bundled with moodfeed. They are tried again in the background.";
+  }
   if (body.samples) return "These are sample stories bundled with moodfeed, shown until the news feeds are fetched.";
   return "";
 }

@@ -38,6 +38,7 @@ class StoryOut(BaseModel):
 class FeedOut(BaseModel):
     mood: MoodOut
     samples: bool  # true while the stories are the bundled samples, not live news
+    feeds_unreachable: bool  # every configured feed failed and none was ever fetched (offline, most likely)
     items: list[StoryOut]
 
     @classmethod
@@ -45,6 +46,7 @@ class FeedOut(BaseModel):
         return cls(
             mood=MoodOut.of(page.mood, policy=page.policy.value),
             samples=page.samples,
+            feeds_unreachable=page.unreachable,
             items=[
                 StoryOut(
                     id=item.story.id,
