@@ -22,10 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from sklearn.tree import DecisionTreeClassifier
-from torch import nn
+
+from model.extras import missing_extra  # first: it reports the imports below
+
+try:
+    import torch
+    import torch.nn.functional as F
+    from sklearn.tree import DecisionTreeClassifier
+    from torch import nn
+except ModuleNotFoundError as missing:  # the train extra is not installed
+    raise SystemExit(missing_extra(missing)) from None
 
 from model.data import EMOTIONS, FACE_SIDE, FaceSet, MalformedDataError, file_sha256, load_dataset
 from model.evaluate import score

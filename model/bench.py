@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
+
+from model.extras import missing_extra  # first: it reports the imports below
+
+try:
+    import onnx
+except ModuleNotFoundError as missing:  # the train extra is not installed
+    raise SystemExit(missing_extra(missing)) from None
 import onnxruntime as ort
 from onnx import numpy_helper
 

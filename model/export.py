@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
+
+from model.extras import missing_extra  # first: it reports the imports below
+
+try:
+    import torch
+except ModuleNotFoundError as missing:  # the train extra is not installed
+    raise SystemExit(missing_extra(missing)) from None
 
 from model.bench import parameter_count
 from model.data import EMOTIONS, FACE_SIDE, FaceSet, MalformedDataError, load_dataset

@@ -22,9 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from tqdm import tqdm
+
+from model.extras import missing_extra  # first: it reports the imports below
+
+try:
+    import torch
+    import torch.nn.functional as F
+    from tqdm import tqdm
+except ModuleNotFoundError as missing:  # the train extra is not installed
+    raise SystemExit(missing_extra(missing)) from None
 
 from model.augment import random_affine, random_erase, random_lighting
 from model.data import EMOTIONS, FaceSet, file_sha256, load_dataset, load_ferplus_votes

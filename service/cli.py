@@ -1,28 +1,47 @@
-"""The `moodfeed` command: serve the app, or run the engine on images from the shell."""
+"""The `moodfeed` command: serve the app, or run the engine on photos from the shell."""
 
 from __future__ import annotations
 
 import argparse
-import json
+import errno
 import logging
+import socket
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import uvicorn
 
 from service import bench
-from service.api.schemas import PredictOut
 from service.config import Settings
 from service.main import create_app
 from service.news.sources import FeedListError
+from service.photos import FORMATS, predict_photos
 from service.server import uvicorn_config
 from service.vision.classifier import ModelError
 from service.vision.engine import VisionEngine
 from service.vision.faces import MAX_FACE_PX, WINDOW_PX
-from service.vision.images import ImageError, check_byte_count
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on (in use, not ours to take), or None if it can."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            return f"port {port} on {host} is already in use (another moodfeed?); stop it or pick --port"
+        return f"cannot listen on {host}:{port}: {error.strerror or error}"
+    return None
 
 
 def serve(arguments: argparse.Namespace) -> int:
+    # Checked before loading the model or starting the feeds, so a busy port costs nothing and says so.
+    if problem := port_problem(arguments.host, arguments.port):
+        print(f"moodfeed: {problem}", file=sys.stderr)
+        return 2
     settings = Settings(host=arguments.host, port=arguments.port)
     try:
         app = create_app(settings)
@@ -35,23 +54,21 @@ def serve(arguments: argparse.Namespace) -> int:
 
 
 def predict(arguments: argparse.Namespace) -> int:
-    """Print /predict's JSON for each image, one line each; exit 1 if any image could not be analysed."""
+    """Print the faces and emotions of each photo; exit 1 if any could not be analysed."""
     try:
         engine = VisionEngine.from_settings(Settings())
     except ModelError as error:
         print(f"moodfeed: {error}", file=sys.stderr)
         return 2
-    failures = 0
-    for path in arguments.images:
-        try:
-            check_byte_count(path.stat().st_size, engine.photo.limits)
-            analysis = engine.analyse_photo(path.read_bytes(), not arguments.no_detect, arguments.min_face)
-        except (OSError, ImageError) as error:
-            print(f"moodfeed: {path}: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
-            failures += 1
-            continue
-        print(json.dumps({"file": str(path), **PredictOut.of(analysis).model_dump()}))
-    return 1 if failures else 0
+    style = arguments.format or ("table" if sys.stdout.isatty() else "jsonl")
+    return predict_photos(
+        engine,
+        arguments.images,
+        style=style,
+        detect=not arguments.no_detect,
+        min_face=arguments.min_face,
+        annotate_dir=arguments.annotate,
+    )
 
 
 def face_size(text: str) -> int:
@@ -63,22 +80,54 @@ def face_size(text: str) -> int:
     return size
 
 
+def package_version() -> str:
+    try:
+        return version("moodfeed")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     defaults = Settings()
     parser = argparse.ArgumentParser(prog="moodfeed", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve_parser = commands.add_parser("serve", help="serve the web page and the API")
-    serve_parser.add_argument("--host", default=defaults.host)
-    serve_parser.add_argument("--port", type=int, default=defaults.port)
+    parser.add_argument("--version", action="version", version=f"moodfeed {package_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve_parser = commands.add_parser(
+        "serve",
+        help="serve the web page and the API",
+        description="Serve the page and the API (settings: MOODFEED_* variables, see the README).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    serve_parser.add_argument("--host", default=defaults.host, help="address to listen on (MOODFEED_HOST)")
+    serve_parser.add_argument(
+        "--port", type=int, default=defaults.port, help="port to listen on (MOODFEED_PORT)"
+    )
     serve_parser.set_defaults(run=serve)
     predict_parser = commands.add_parser(
-        "predict", help="print the faces and emotions in image files as JSON"
+        "predict",
+        help="print the faces and emotions in photos",
+        description="Find the faces in photos and read each one's emotion.",
     )
     predict_parser.add_argument(
-        "images", nargs="+", type=Path, metavar="IMAGE", help="JPEG, PNG or WebP files"
+        "images",
+        nargs="+",
+        metavar="PHOTO",
+        help="JPEG, PNG or WebP files, folders (searched recursively) or globs",
     )
     predict_parser.add_argument("--no-detect", action="store_true", help="read each whole image as one face")
     predict_parser.add_argument("--min-face", type=face_size, help="smallest face to look for, in pixels")
+    predict_parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="table (the default on a terminal), jsonl (one /predict answer a line, "
+        "the default otherwise) or csv (a row per face with every score)",
+    )
+    predict_parser.add_argument(
+        "--annotate",
+        type=Path,
+        metavar="DIR",
+        help="write a copy of each photo with its faces boxed and labelled here",
+    )
     predict_parser.set_defaults(run=predict)
     bench_parser = commands.add_parser("bench", help="time the vision engine here, naive pipeline vs ours")
     bench.add_arguments(bench_parser)
@@ -87,7 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = build_parser().parse_args(argv)
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    if arguments.command is None:
+        parser.print_help(sys.stderr)
+        print("\nmoodfeed: choose a command, e.g. moodfeed serve", file=sys.stderr)
+        return 2
     return int(arguments.run(arguments))
 
 

@@ -93,15 +93,22 @@ class VisionEngine:
         """Probabilities [len(boxes), len(labels)] for the boxed faces of `grey`, in one batched run."""
         return self.classifier.classify(crop_faces(grey, boxes, self.classifier.input_size))
 
-    def analyse_photo(self, data: bytes, detect: bool = True, min_face_px: int | None = None) -> Analysis:
+    def analyse_photo(
+        self,
+        data: bytes,
+        detect: bool = True,
+        min_face_px: int | None = None,
+        limits: ImageLimits | None = None,
+    ) -> Analysis:
         """Every face in a photo (or the whole photo as one face if not `detect`) with its emotion.
 
         `min_face_px` trades thoroughness for speed; by default it is `photo.min_face_px`, or a fixed
         fraction of a large photo's shorter side so that a 12-megapixel upload is not scanned for
-        24-pixel faces. Raises an `ImageError` for bytes it will not analyse.
+        24-pixel faces. `limits` replaces the upload limits (for a local file). Raises an `ImageError` for
+        bytes it will not analyse.
         """
         started = time.perf_counter()
-        grey = decode_grey(data, self.photo.limits)
+        grey = decode_grey(data, limits or self.photo.limits)
         height, width = grey.shape
         decode_ms, started = _ms_since(started), time.perf_counter()
         if detect:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from service.cli import main
@@ -79,3 +82,85 @@ def test_predict_refuses_a_min_face_the_cascade_cannot_see(
         main(["predict", "--min-face", "10", str(photo)])
     assert exit_.value.code == 2
     assert "from 24 pixels" in capsys.readouterr().err
+
+
+def test_version_and_no_command_say_what_moodfeed_is_and_what_to_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("moodfeed ")
+    assert main([]) == 2
+    shown = capsys.readouterr().err
+    assert "serve" in shown and "predict" in shown and "choose a command" in shown
+
+
+def test_serve_help_gives_each_option_its_meaning_and_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    shown = capsys.readouterr().out
+    assert "address to listen on" in shown and "(default: 127.0.0.1)" in shown and "(default: 8000)" in shown
+
+
+def test_serve_on_a_busy_port_says_which_port_and_exits_2_before_starting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("on_tiny_model")
+def test_predict_reads_folders_recursively_in_name_order_and_quoted_globs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    album = tmp_path / "album"
+    (album / "inner").mkdir(parents=True)
+    for name, image_format in (
+        ("b.jpg", "JPEG"),
+        ("a.png", "PNG"),
+        ("inner/c.webp", "WEBP"),
+        ("notes.txt", "JPEG"),
+    ):
+        (album / name).write_bytes(encode(astronaut_grey(), image_format))
+    assert main(["predict", str(album), str(tmp_path / "album" / "*.jpg")]) == 0
+    files = [json.loads(line)["file"] for line in capsys.readouterr().out.splitlines()]
+    assert files == [
+        str(album / "a.png"),
+        str(album / "b.jpg"),
+        str(album / "inner/c.webp"),
+        str(album / "b.jpg"),
+    ]
+
+
+@pytest.mark.usefixtures("on_tiny_model")
+def test_predict_prints_a_table_or_csv_for_people_and_annotates_copies(
+    photo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["predict", "--format", "table", str(photo)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:2] == ["file", "face"] and "astronaut.jpg" in table[1]
+    assert main(["predict", "--format", "csv", "--annotate", str(tmp_path / "boxed"), str(photo)]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.startswith("file,face,x,y,w,h,emotion,confidence,angry")
+    assert row.startswith(f"{photo},1,")
+    annotated = cv2.imread(str(tmp_path / "boxed" / "astronaut.jpg"))
+    assert annotated is not None and annotated.shape[:2] == (512, 512)
+
+
+@pytest.mark.usefixtures("on_tiny_model")
+def test_predict_takes_local_photos_past_the_upload_limit_and_calls_a_video_not_a_photo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    big = tmp_path / "big.png"
+    noise = np.random.default_rng(0).integers(0, 256, (2600, 2600, 3), np.uint8)
+    assert cv2.imwrite(str(big), noise) and big.stat().st_size > 8 * 1024 * 1024
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(20_000))
+    assert main(["predict", str(big), str(video)]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["file"] == str(big)
+    assert f"{video}: the data is not an image" in captured.err

@@ -1,0 +1,105 @@
+"""`moodfeed predict`: find the photos a person named, analyse each, and print the answers their way."""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from service.api.schemas import PredictOut
+from service.vision.annotate import write_annotated
+from service.vision.engine import VisionEngine
+from service.vision.images import ImageError, ImageLimits
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+FORMATS = ("table", "jsonl", "csv")
+# A local file is the user's own: no upload limit, only what memory allows (a 250-megapixel photo).
+LOCAL_LIMITS = ImageLimits(max_bytes=1 << 30, max_pixels=250_000_000)
+
+
+def photo_paths(arguments: Sequence[str]) -> Iterator[Path]:
+    """Each named file; each folder's photos, recursively, in name order; each unexpanded glob's matches.
+
+    A name that matches nothing is passed on as it is, so that its error is reported.
+    """
+    for argument in arguments:
+        path = Path(argument)
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file()
+            )
+        elif not path.exists() and glob.has_magic(argument) and (matches := sorted(glob.glob(argument))):
+            yield from photo_paths(matches)
+        else:
+            yield path
+
+
+class Report:
+    """Writes each photo's answer as a table row per face, a JSON line per photo, or CSV rows per face."""
+
+    def __init__(self, out: TextIO, style: str, labels: Sequence[str]):
+        self.out, self.style, self.labels = out, style, list(labels)
+        self._csv = csv.writer(out) if style == "csv" else None
+        if self._csv is not None:
+            self._csv.writerow(["file", "face", "x", "y", "w", "h", "emotion", "confidence", *self.labels])
+        elif style == "table":
+            print(f"{'file':<32} {'face':>4}  {'box (x, y, w, h)':<22} emotion", file=out)
+
+    def add(self, path: Path, answer: PredictOut) -> None:
+        if self.style == "jsonl":
+            print(json.dumps({"file": str(path), **answer.model_dump()}), file=self.out)
+            return
+        if not answer.faces and self.style == "table":
+            print(f"{_short(path):<32} {'-':>4}  {'no face found':<22}", file=self.out)
+        for index, face in enumerate(answer.faces, start=1):
+            box = face.box
+            if self._csv is not None:
+                scores = [face.scores.get(label, 0.0) for label in self.labels]
+                self._csv.writerow(
+                    [path, index, box.x, box.y, box.w, box.h, face.emotion, face.confidence, *scores]
+                )
+            else:
+                where = f"{box.x}, {box.y}, {box.w}, {box.h}"
+                print(
+                    f"{_short(path):<32} {index:>4}  {where:<22} {face.emotion} {face.confidence:.0%}",
+                    file=self.out,
+                )
+
+
+def _short(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 32 else "…" + text[-31:]
+
+
+def predict_photos(
+    engine: VisionEngine,
+    arguments: Sequence[str],
+    *,
+    style: str,
+    detect: bool,
+    min_face: int | None,
+    annotate_dir: Path | None,
+) -> int:
+    """Analyse every photo named; 1 if any could not be read or was no photo, 0 otherwise."""
+    report = Report(sys.stdout, style, engine.labels)
+    failures = found = 0
+    for path in photo_paths(arguments):
+        found += 1
+        try:
+            data = path.read_bytes()
+            analysis = engine.analyse_photo(data, detect, min_face, limits=LOCAL_LIMITS)
+            if annotate_dir is not None:
+                write_annotated(annotate_dir / path.name, data, analysis)
+        except (OSError, ImageError) as error:
+            print(f"moodfeed: {path}: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
+            failures += 1
+            continue
+        report.add(path, PredictOut.of(analysis))
+    if not found:
+        print("moodfeed: no photos (.jpg, .jpeg, .png, .webp) found there", file=sys.stderr)
+        return 1
+    return 1 if failures else 0
