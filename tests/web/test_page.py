@@ -237,9 +237,80 @@ def test_a_photo_the_server_cannot_read_gets_its_reason_shown(
     assert refusal.status_code == 400
 
     page.set_input_files("#upload", files=[not_an_image])
-    expect(page.locator("#notice")).to_have_text(f"That photo could not be read: {refusal.json()['detail']}")
+    expect(page.locator("#notice")).to_have_text(
+        "That photo could not be read: the file may be damaged or not an image."
+    )
     expect(page.locator("#faces li")).to_have_text("No face yet.")
-    assert [message for message in errors.messages if "400 (Bad Request)" not in message] == []
+    expect(page.locator("#connection")).not_to_have_text("Showing your photo")
+
+    text_file: FilePayload = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}
+    page.set_input_files("#upload", files=[text_file])
+    expect(page.locator("#notice")).to_have_text(
+        "That file is not a photo. Choose a JPEG, PNG or WebP image."
+    )
+    expected = ("400 (Bad Request)", "415 (Unsupported Media Type)")
+    assert [message for message in errors.messages if not message.endswith(expected)] == []
+
+
+def test_stopping_the_camera_clears_the_faces_and_the_bars_and_keyboard_focus_stays_on_the_button(
+    browser_with_camera: Browser, open_page: OpenPage
+) -> None:
+    page, errors = open_page(browser_with_camera, DESKTOP)
+    page.focus("#camera-toggle")
+    page.keyboard.press("Enter")
+    expect(page.locator("#faces li").first).to_have_text(FACE_LINE, timeout=WAIT_MS)
+    assert page.evaluate("document.activeElement.id") == "camera-toggle"
+
+    page.keyboard.press("Enter")  # the keyboard can stop what it started
+    expect(page.locator("#camera-toggle")).to_have_text("Start camera")
+    expect(page.locator("#faces li")).to_have_count(0)
+    expect(page.locator("#mood-bars .bar-value").first).to_have_text("–")
+    expect(page.locator("#mood-summary")).to_have_text("")
+    assert errors.messages == []
+
+
+def test_a_photo_without_a_face_clears_the_previous_photos_mood(
+    browser_without_camera: Browser, open_page: OpenPage, face_jpeg: Path, tmp_path: Path
+) -> None:
+    page, errors = open_page(browser_without_camera, DESKTOP)
+    page.set_input_files("#upload", face_jpeg)
+    expect(page.locator("#faces li").first).to_have_text(FACE_LINE, timeout=WAIT_MS)
+    expect(page.locator("#feed-mood")).to_have_text(re.compile(r"mood\.$"))
+
+    empty = tmp_path / "wall.png"
+    Image.new("RGB", (320, 240), (200, 190, 180)).save(empty)
+    page.set_input_files("#upload", empty)
+    expect(page.locator("#notice")).to_contain_text("No face was found", timeout=WAIT_MS)
+    expect(page.locator("#mood-bars .bar-value").first).to_have_text("–")
+    expect(page.locator("#feed-mood")).to_have_text("No mood yet: the top recent stories.", timeout=WAIT_MS)
+    assert errors.messages == []
+
+
+def test_every_emotion_colour_is_visible_on_its_track_and_the_timeline_has_a_legend_and_axis(
+    browser_without_camera: Browser, open_page: OpenPage
+) -> None:
+    page, _ = open_page(browser_without_camera, DESKTOP)
+    expect(page.locator(".legend li")).to_have_text(list(EMOTIONS))
+    expect(page.locator(".timeline-axis")).to_contain_text("now")
+    ratios = page.evaluate(
+        """() => {
+          const luminance = (css) => {
+            const [r, g, b] = css.match(/\\d+/g).slice(0, 3).map((v) => {
+              const c = Number(v) / 255;
+              return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+            });
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+          };
+          const track = luminance(getComputedStyle(document.querySelector(".bar-track")).backgroundColor);
+          return [...document.querySelectorAll(".bar-fill")].map((fill) => {
+            const colour = luminance(getComputedStyle(fill).backgroundColor);
+            const [light, dark] = [Math.max(colour, track), Math.min(colour, track)];
+            return [fill.className, (light + 0.05) / (dark + 0.05)];
+          });
+        }"""
+    )
+    neutral = dict(ratios)["bar-fill emotion-neutral"]
+    assert neutral >= 2.0, ratios  # the old neutral was 1.1 against its track
 
 
 def test_story_text_from_hostile_feeds_is_shown_as_plain_text(

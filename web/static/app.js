@@ -6,7 +6,7 @@ import { Feed } from "./feed.js";
 import { MoodBars, MoodTimeline } from "./mood.js";
 import { Overlay } from "./overlay.js";
 import { percent } from "./draw.js";
-import { predictPhoto } from "./photo.js";
+import { describePhotoError, predictPhoto } from "./photo.js";
 
 const FEED_REFRESH_MS = 15_000;
 const FEED_MIN_GAP_MS = 3_000; // a mood flickering between two emotions must not hammer /feed
@@ -111,6 +111,16 @@ function showMood(newMood) {
   followMood();
 }
 
+/** Forget the faces and mood shown: the camera stopped, or a photo had no face. The timeline keeps its
+ * history. */
+function clearMood() {
+  mood = null;
+  bars.clear();
+  ui.faces.replaceChildren();
+  ui.moodSummary.textContent = "";
+  followMood();
+}
+
 function showStreamAnswer(answer, frameSize) {
   showNotice(null);
   overlay.show(answer.faces, frameSize, { mirrored: true });
@@ -176,6 +186,8 @@ async function startCamera() {
     return;
   } finally {
     ui.cameraToggle.disabled = false;
+    // Disabling the focused button sent focus to the page; give it back, so the keyboard can stop it.
+    if (document.activeElement === document.body) ui.cameraToggle.focus();
   }
   showOnStage(ui.video, { width: ui.video.videoWidth, height: ui.video.videoHeight });
   overlay.clear();
@@ -188,6 +200,7 @@ function stopCamera() {
   camera.stop();
   overlay.clear();
   showOnStage(null);
+  clearMood();
   ui.cameraToggle.textContent = "Start camera";
 }
 
@@ -199,7 +212,8 @@ async function usePhoto(file) {
   try {
     prediction = await predictPhoto(file);
   } catch (error) {
-    showNotice(`That photo could not be read: ${error.message}`);
+    showNotice(describePhotoError(error));
+    showConnection({ state: "idle" });
     return;
   }
   if (photoUrl) URL.revokeObjectURL(photoUrl);
@@ -211,7 +225,10 @@ async function usePhoto(file) {
   listFaces(prediction.faces);
   // The server gives a mood whenever it found a face (the faces weighted by area), null otherwise.
   if (prediction.mood) showMood(prediction.mood);
-  else showNotice("No face was found in that photo. Try one where a face is clearly visible and well lit.");
+  else {
+    clearMood();
+    showNotice("No face was found in that photo. Try one where a face is clearly visible and well lit.");
+  }
 }
 
 // ---- wiring --------------------------------------------------------------------------------------

@@ -7,10 +7,18 @@ function errorDetail(body, status) {
   return `the server answered ${status}`;
 }
 
+/** An API refusal: the server's own words (`message`) and its HTTP `status`, for the page to explain. */
+export class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
 export async function fetchJson(url, options = {}) {
   const response = await fetch(url, options);
   const body = await response.json().catch(() => null);
-  if (!response.ok) throw new Error(errorDetail(body, response.status));
+  if (!response.ok) throw new ApiError(errorDetail(body, response.status), response.status);
   if (body === null) throw new Error("the server's answer was not JSON");
   return body;
 }

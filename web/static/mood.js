@@ -29,6 +29,10 @@ export class MoodBars {
     }
   }
 
+  clear() {
+    this.show(null);
+  }
+
   show(mood) {
     for (const [emotion, { row, fill, value }] of this.rows) {
       const probability = mood?.scores?.[emotion] ?? 0;

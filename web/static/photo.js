@@ -7,3 +7,19 @@ export async function predictPhoto(file) {
   form.append("file", file);
   return fetchJson("/predict", { method: "POST", body: form });
 }
+
+/** What a person should read when a photo is refused: the reason in plain words, not the API's. */
+export function describePhotoError(error) {
+  switch (error.status) {
+    case 415:
+      return "That file is not a photo. Choose a JPEG, PNG or WebP image.";
+    case 413:
+      return "That photo is too large to read here. Try a smaller one (a phone photo is fine).";
+    case 400:
+      return "That photo could not be read: the file may be damaged or not an image.";
+    case 429:
+      return "Too many photos at once. Wait a moment and try again.";
+    default:
+      return `That photo could not be read: ${error.message}`;
+  }
+}
