@@ -71,15 +71,20 @@ class FaceOut(BaseModel):
 
 
 class TrackedFaceOut(FaceOut):
-    """A face in a stream; `track_id` stays the same while the face stays in view."""
+    """A face in a stream: `track_id` stays the same while the face stays in view; `emotion`, `confidence`
+    and `scores` are smoothed over the last second or so, `raw` is this frame's own reading (null when
+    `held`: the face was not found in this frame and its last box and reading are kept a few frames)."""
 
     track_id: int
+    held: bool
+    raw: EmotionOut | None
 
     @classmethod
     def of(cls, face: Face) -> TrackedFaceOut:
         if face.track_id is None:
             raise ValueError("a stream's faces are tracked faces")
-        return cls(track_id=face.track_id, **FaceOut.of(face).model_dump())
+        raw = None if face.raw is None else EmotionOut.of(face.raw)
+        return cls(track_id=face.track_id, held=face.held, raw=raw, **FaceOut.of(face).model_dump())
 
 
 class ImageOut(BaseModel):

@@ -161,11 +161,18 @@ class StreamSession:
         detector = self.engine.detector
         candidates = [box for track in self.tracker.tracks if (box := detector.find_near(grey, track.box))]
         self._frames_since_full_scan += 1
+        tracked = len(candidates)
         if self._frames_since_full_scan >= self.options.full_scan_every_frames or not self.tracker.tracks:
             self._frames_since_full_scan = 0
             candidates += detector.scan(grey, min_face_px)
         found: list[Box] = []  # tracked faces first, then new ones; two boxes on one face are one face
-        for box in candidates:
-            if all(box.iou(other) < MATCH_IOU for other in found):
-                found.append(box)
+        for index, box in enumerate(candidates):
+            if any(box.iou(other) >= MATCH_IOU for other in found):
+                continue
+            new_face = index >= tracked and all(
+                box.iou(track.box) < MATCH_IOU for track in self.tracker.tracks
+            )
+            if new_face and not detector.confirm_new(grey, box):  # as thoroughly as a photo, before a track
+                continue
+            found.append(box)
         return found

@@ -36,6 +36,7 @@ VERIFY_NEIGHBOURS = 3
 VERIFY_MARGIN = 0.3  # the verifier looks this fraction of the face's side around the candidate
 VERIFY_SIZE_RANGE = (0.7, 1.4)  # ...for faces between these multiples of the candidate's side
 TRACK_MARGIN = 0.5  # a tracked face is looked for this fraction of its side around its last box
+CONFIRM_MARGIN = 0.5  # a stream's new face is confirmed by a thorough scan this far around it
 TRACK_FACE_PX = 36  # the tracking window is shrunk so the face is about this big: cheap and still reliable
 TRACK_SIZE_RANGE = (0.7, 1.4)
 CLAHE_TILE_PX = 96  # one equalisation tile per this many pixels of the scanned image
@@ -174,6 +175,20 @@ class FaceDetector:
         with self._borrow() as cascades:
             faces = _confirmed_faces(cascades, (small, light) if thorough else (light,), min_size_px)
         return [box.scaled(1 / factor) for box in faces]
+
+    def confirm_new(self, grey: np.ndarray, candidate: Box) -> bool:
+        """Whether the photo path's thorough scan also finds a face at `candidate` (from a quick scan).
+
+        A stream's quick scan looks at one equalised copy at one scale; textures it takes for a face (a
+        space shuttle's nose in skimage's astronaut) are not found by the thorough scan of the region
+        around them, so a track starts only where both see a face.
+        """
+        height, width = grey.shape
+        region = candidate.grown(CONFIRM_MARGIN, width, height)
+        crop = grey[region.y : region.y + region.h, region.x : region.x + region.w]
+        min_face_px = max(WINDOW_PX, round(candidate.w * VERIFY_SIZE_RANGE[0]))
+        found = self._scan(crop, min_face_px, thorough=True)
+        return any(candidate.iou(box.shifted(region.x, region.y)) > MERGE_IOU for box in found)
 
     def find_near(self, grey: np.ndarray, last_box: Box) -> Box | None:
         """The face that was at `last_box` in an earlier frame, looked for only around it; None if gone."""

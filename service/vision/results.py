@@ -37,6 +37,14 @@ class Face:
     box: Box
     reading: EmotionReading
     track_id: int | None = None
+    # In a stream: this frame's own, unsmoothed reading (None when the face was not found in this frame,
+    # whose box and reading are then held over from the last frame that had it).
+    raw: EmotionReading | None = None
+
+    @property
+    def held(self) -> bool:
+        """A tracked face not found in this frame: its last box and smoothed reading, kept a few frames."""
+        return self.track_id is not None and self.raw is None
 
 
 def blend(labels: Sequence[str], probabilities: np.ndarray, boxes: Sequence[Box]) -> EmotionReading | None:

@@ -3,8 +3,9 @@
 Faces are matched to tracks by box overlap. Each track smooths its emotion probabilities with an
 exponential moving average whose half-life is in seconds, so the smoothing means the same at 5 or 30
 frames per second. A track survives a few frames without a detection (the cascade flickers), keeping its
-last box; after that it ends. The mood is the tracks' smoothed probabilities, largest face weighted most,
-and it is held while nobody is in view, so the feed does not jump when a viewer looks away.
+last box and answered as held; after that it ends. The mood is the tracks' smoothed probabilities, largest
+face weighted most. While nobody is in view it fades towards no mood at all with the same half-life, so the
+feed does not jump when a viewer glances away, nor freeze on someone who has left.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from service.vision.faces import Box
 from service.vision.results import EmotionReading, Face, blend
 
 MATCH_IOU = 0.3  # a detection overlapping a track's last box at least this much continues that track
+MOOD_GONE_BELOW = 1 / 16  # a mood faded to this share of itself (four half-lives) is no mood
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Track:
     box: Box
     probabilities: np.ndarray  # smoothed
     updated_s: float  # when its probabilities last took in a classification
+    raw: np.ndarray | None  # this frame's classification; None when the face was missed in this frame
     missed_frames: int = 0
 
 
@@ -40,37 +43,61 @@ class FaceTracker:
         self.max_missed_frames = max_missed_frames
         self.tracks: list[Track] = []
         self._next_id = 1
-        self._held_mood: EmotionReading | None = None
+        self._last_mood: EmotionReading | None = None  # the mood when a face was last in view...
+        self._last_face_s = 0.0  # ...and when that was
+        self._now_s = 0.0
 
     def update(self, boxes: Sequence[Box], probabilities: np.ndarray, now_s: float) -> None:
         """Take in this frame's detections and their (unsmoothed) probabilities, seen at `now_s`."""
         matches = self._match(boxes)
         for track in self.tracks:
             track.missed_frames += 1
+            track.raw = None
         for track, index in matches:
-            weight = 1.0 - 0.5 ** (max(0.0, now_s - track.updated_s) / self.half_life_s)
+            weight = self._weight(now_s - track.updated_s)
             track.probabilities = track.probabilities + weight * (probabilities[index] - track.probabilities)
             track.box, track.updated_s, track.missed_frames = boxes[index], now_s, 0
+            track.raw = np.array(probabilities[index])
         unmatched = set(range(len(boxes))) - {index for _, index in matches}
         self.tracks = [track for track in self.tracks if track.missed_frames <= self.max_missed_frames]
         for index in sorted(unmatched):
-            self.tracks.append(Track(self._next_id, boxes[index], np.array(probabilities[index]), now_s))
+            raw = np.array(probabilities[index])
+            self.tracks.append(Track(self._next_id, boxes[index], raw, now_s, raw.copy()))
             self._next_id += 1
         self.tracks.sort(key=lambda track: -track.box.area)
         mood = blend(self.labels, self._stacked(), [track.box for track in self.tracks])
-        self._held_mood = mood or self._held_mood
+        if mood is not None:
+            self._last_mood, self._last_face_s = mood, now_s
+        self._now_s = now_s
+
+    def _weight(self, elapsed_s: float) -> float:
+        """How much of the new reading an exponential moving average with our half-life takes in."""
+        return 1.0 - 0.5 ** (max(0.0, elapsed_s) / self.half_life_s)
 
     def faces(self) -> list[Face]:
         """The faces being tracked, largest first, with their smoothed emotions."""
         return [
-            Face(track.box, EmotionReading.of(self.labels, track.probabilities), track.track_id)
+            Face(
+                track.box,
+                EmotionReading.of(self.labels, track.probabilities),
+                track.track_id,
+                None if track.raw is None else EmotionReading.of(self.labels, track.raw),
+            )
             for track in self.tracks
         ]
 
     @property
     def mood(self) -> EmotionReading | None:
-        """The stream's mood; the last one seen while nobody is in view; None before any face."""
-        return self._held_mood
+        """The stream's mood; fading while nobody is in view, gone once faded; None before any face."""
+        if self._last_mood is None or self.tracks:
+            return self._last_mood
+        remaining = 1.0 - self._weight(self._now_s - self._last_face_s)  # 1 at first, halving per half-life
+        if remaining < MOOD_GONE_BELOW:
+            return None
+        uniform = 1.0 / len(self.labels)
+        return EmotionReading(
+            {label: uniform + remaining * (p - uniform) for label, p in self._last_mood.scores.items()}
+        )
 
     def _match(self, boxes: Sequence[Box]) -> list[tuple[Track, int]]:
         """Greedy one-to-one pairs of track and detection, best overlap first."""

@@ -31,8 +31,9 @@ def test_each_frame_gets_its_tracked_faces_and_the_mood(vision_client: TestClien
     assert {"seq", "faces", "mood", "dropped"} <= set(answer)
     assert (answer["seq"], answer["dropped"]) == (1, 0)
     (face,) = answer["faces"]
-    assert set(face) == {"track_id", "box", "emotion", "confidence", "scores"}
-    assert face["track_id"] == 1
+    assert set(face) == {"track_id", "box", "emotion", "confidence", "scores", "held", "raw"}
+    assert face["track_id"] == 1 and face["held"] is False
+    assert set(face["raw"]) == {"emotion", "confidence", "scores"}  # this frame's own, unsmoothed reading
     assert list(face["scores"]) == list(EMOTIONS)
     box = webcam_face_box()
     assert abs(face["box"]["x"] - box.x) < 15 and abs(face["box"]["w"] - box.w) < 20

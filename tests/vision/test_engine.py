@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from skimage import data
 
 from service.config import Settings
 from service.vision.engine import VisionEngine
@@ -94,7 +95,7 @@ def test_a_stream_follows_a_face_in_dim_light(engine: VisionEngine) -> None:
         assert len(analysis.faces) == 1
 
 
-def test_a_streams_mood_moves_smoothly_and_holds_when_the_face_leaves(engine: VisionEngine) -> None:
+def test_a_streams_mood_moves_smoothly_and_fades_when_the_face_leaves(engine: VisionEngine) -> None:
     session = engine.open_stream()
     bright, dark = webcam_frame(gain=0.5, offset=120), webcam_frame(gain=0.35)
     first = session.analyse_frame(encode(bright), now_s=0.0)
@@ -107,10 +108,26 @@ def test_a_streams_mood_moves_smoothly_and_holds_when_the_face_leaves(engine: Vi
     assert sad_share == sorted(sad_share)  # it moves one way, no jumps back
     assert sad_share[0] < 0.3 < sad_share[-1]
     empty = encode(np.full((480, 640), 96, np.uint8))
-    for frame in range(16, 16 + engine.stream.max_missed_frames + 2):
+    held = session.analyse_frame(empty, now_s=16 / 15)
+    assert [face.held for face in held.faces] == [True] and held.faces[0].raw is None
+    for frame in range(17, 16 + engine.stream.max_missed_frames + 2):
         analysis = session.analyse_frame(empty, now_s=frame / 15)
     assert analysis.faces == []
-    assert analysis.mood is not None and analysis.mood.scores["sad"] == pytest.approx(sad_share[-1])
+    assert analysis.mood is not None and analysis.mood.emotion == "sad"
+    assert analysis.mood.scores["sad"] < sad_share[-1]  # fading, not frozen
+    gone = session.analyse_frame(empty, now_s=16 / 15 + 5 * engine.stream.half_life_s)
+    assert gone.mood is None  # nobody in view for a while: no mood
+
+
+def test_a_texture_the_quick_scan_takes_for_a_face_never_starts_a_track(engine: VisionEngine) -> None:
+    # At JPEG quality 90 the stream's quick scan sees a 128 px "face" on the astronaut's space shuttle on
+    # every full scan; the photo path never does. The real face keeps one track throughout.
+    frame = encode(data.astronaut(), quality=90)
+    session = engine.open_stream()
+    tracks = {face.track_id for index in range(24) for face in session.analyse_frame(frame, index / 15).faces}
+    assert tracks == {1}
+    photo_faces = engine.analyse_photo(frame).faces
+    assert len(photo_faces) == 1
 
 
 def test_a_bad_frame_raises_and_the_stream_carries_on(engine: VisionEngine) -> None:

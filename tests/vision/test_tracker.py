@@ -79,11 +79,25 @@ def test_the_mood_weights_each_face_by_its_area() -> None:
     assert faces.mood.scores["sad"] == pytest.approx(0.2)
 
 
-def test_the_mood_is_none_before_any_face_and_held_while_nobody_is_in_view() -> None:
+def test_the_mood_is_none_before_any_face_and_fades_to_none_while_nobody_is_in_view() -> None:
     faces = tracker(max_missed_frames=0)
     faces.update([], np.empty((0, 7)), now_s=0.0)
     assert faces.mood is None
     faces.update([FACE], np.array([SAD]), now_s=0.1)
+    seen = faces.mood
     faces.update([], np.empty((0, 7)), now_s=0.2)
     assert faces.faces() == []
-    assert faces.mood is not None and faces.mood.emotion == "sad"
+    assert seen is not None and faces.mood is not None and faces.mood.emotion == "sad"
+    assert faces.mood.scores["sad"] < seen.scores["sad"]
+    faces.update([], np.empty((0, 7)), now_s=10.0)
+    assert faces.mood is None
+
+
+def test_a_face_missed_for_a_frame_is_held_with_its_last_box_and_no_raw_reading() -> None:
+    faces = tracker(max_missed_frames=2)
+    faces.update([FACE], np.array([SAD]), now_s=0.0)
+    (seen,) = faces.faces()
+    assert not seen.held and seen.raw is not None and seen.raw.emotion == "sad"
+    faces.update([], np.empty((0, 7)), now_s=0.1)
+    (held,) = faces.faces()
+    assert held.held and held.raw is None and held.box == FACE and held.track_id == seen.track_id

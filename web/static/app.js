@@ -89,7 +89,7 @@ function listFaces(faces) {
   const lines = faces.map(
     (face, index) =>
       `Face ${index + 1}: ${face.emotion}, ${percent(face.confidence)}` +
-      (face.track_id === undefined ? "" : ` (track ${face.track_id})`),
+      (face.track_id === undefined ? "" : ` (track ${face.track_id}${face.held ? ", not seen this frame" : ""})`),
   );
   if (!lines.length) lines.push("No face in view.");
   if (lines.join("\n") === [...ui.faces.children].map((item) => item.textContent).join("\n")) return;
@@ -126,6 +126,7 @@ function showStreamAnswer(answer, frameSize) {
   overlay.show(answer.faces, frameSize, { mirrored: true });
   listFaces(answer.faces);
   if (answer.mood) showMood(answer.mood);
+  else if (mood) clearMood(); // nobody in view for a while: the mood has faded out
   showMeasuredRate();
 }
 
