@@ -12,7 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
-from service import bench
+from service import analyze, bench
 from service.config import Settings
 from service.main import create_app
 from service.news.sources import FeedListError
@@ -129,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a copy of each photo with its faces boxed and labelled here",
     )
     predict_parser.set_defaults(run=predict)
+    analyze_parser = commands.add_parser(
+        "analyze",
+        help="turn videos and photos into emotion timelines (CSV, JSON Lines, summary, plot)",
+        description=analyze.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    analyze.add_arguments(analyze_parser)
+    analyze_parser.set_defaults(run=analyze.run)
     bench_parser = commands.add_parser("bench", help="time the vision engine here, naive pipeline vs ours")
     bench.add_arguments(bench_parser)
     bench_parser.set_defaults(run=bench.run)

@@ -17,7 +17,11 @@ BOX_BGR = (80, 200, 80)
 def annotated_copy(data: bytes, analysis: Analysis) -> np.ndarray:
     """The photo upright (EXIF applied, as the boxes are), in colour, with each face boxed and labelled."""
     image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
-    canvas = cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+    return draw_faces(cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR), analysis)
+
+
+def draw_faces(canvas: np.ndarray, analysis: Analysis) -> np.ndarray:
+    """`canvas` (BGR, changed in place and returned) with each face of `analysis` boxed and labelled."""
     thickness = max(2, round(min(canvas.shape[:2]) / 300))
     for index, face in enumerate(analysis.faces, start=1):
         box = face.box

@@ -145,11 +145,15 @@ class StreamSession:
 
         Raises an `ImageError` for a frame it will not analyse; the stream carries on with the next.
         """
-        now_s = time.monotonic() if now_s is None else now_s
         started = time.perf_counter()
         grey = decode_grey(data, self.options.limits)
+        return self.analyse_grey(grey, now_s, decode_ms=_ms_since(started))
+
+    def analyse_grey(self, grey: np.ndarray, now_s: float | None = None, decode_ms: float = 0.0) -> Analysis:
+        """`analyse_frame` for a frame already decoded to grey (a video file's frame, say)."""
+        now_s = time.monotonic() if now_s is None else now_s
         height, width = grey.shape
-        decode_ms, started = _ms_since(started), time.perf_counter()
+        started = time.perf_counter()
         min_face_px = max(WINDOW_PX, round(self.options.min_face_fraction * min(width, height)))
         boxes = self._detect(grey, min_face_px)
         detect_ms, started = _ms_since(started), time.perf_counter()

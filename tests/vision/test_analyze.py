@@ -1,0 +1,150 @@
+"""`moodfeed analyze` and `analyze_video`: videos and photo folders into timelines, tables and summaries."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from service.cli import main
+from service.config import Settings
+from service.video import VideoError, analyze_video
+from service.vision.engine import VisionEngine
+from tests.vision.frames import encode
+
+FPS = 15
+SIZE = (600, 340)  # width, height: a webcam-like clip
+
+
+def face_frame(left: int, side: int = 300) -> np.ndarray:
+    """A frame with the public-domain astronaut's face region pasted at `left`."""
+    frame = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+    face = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (side, side))
+    frame[20 : 20 + side, left : left + side] = face
+    return frame
+
+
+def write_video(path: Path, frames: list[np.ndarray]) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), FPS, SIZE)
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model: Path) -> VisionEngine:
+    settings = Settings(model_path=tiny_model, model_card_path=tiny_model.with_name("emotion.json"))
+    return VisionEngine.from_settings(settings)
+
+
+@pytest.fixture
+def on_tiny_model(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOODFEED_MODEL_PATH", str(tiny_model))
+    monkeypatch.setenv("MOODFEED_MODEL_CARD_PATH", str(tiny_model.with_name("emotion.json")))
+
+
+def test_one_person_is_found_in_nearly_every_frame_under_one_track(
+    engine: VisionEngine, tmp_path: Path
+) -> None:
+    clip = write_video(tmp_path / "one.mp4", [face_frame(100 + step) for step in range(45)])
+
+    frames = list(analyze_video(clip, engine=engine))
+
+    assert len(frames) == 45
+    assert [frame.frame for frame in frames] == list(range(45))
+    assert frames[1].time_s == pytest.approx(1 / FPS)
+    with_face = [frame for frame in frames if frame.faces]
+    assert len(with_face) >= 0.95 * len(frames)
+    assert {face.track_id for frame in frames for face in frame.faces} == {1}
+
+
+def test_a_cut_between_two_faces_gives_two_tracks_and_a_faceless_stretch_no_faces(
+    engine: VisionEngine, tmp_path: Path
+) -> None:
+    empty = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+    clip = write_video(tmp_path / "cut.mp4", [face_frame(20)] * 15 + [empty] * 15 + [face_frame(280)] * 15)
+
+    frames = list(analyze_video(clip, engine=engine))
+
+    assert all(not frame.faces for frame in frames[20:30])  # past the held frames, nobody
+    first, second = (
+        {face.track_id for frame in part for face in frame.faces} for part in (frames[:15], frames[30:])
+    )
+    assert len(first) == 1 and len(second) == 1 and first != second
+
+
+def test_every_samples_the_video_by_its_own_clock(engine: VisionEngine, tmp_path: Path) -> None:
+    clip = write_video(tmp_path / "long.mp4", [face_frame(100)] * 45)
+
+    times = [frame.time_s for frame in analyze_video(clip, every_s=0.5, engine=engine)]
+
+    # The first frame at or after each half second: 15 fps has none at 0.5 s itself.
+    assert times == pytest.approx([0.0, 8 / 15, 1.0, 23 / 15, 2.0, 38 / 15])
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"\x00\x00\x00\x18ftypmp42" + b"\x17" * 5000], ids=["empty", "corrupt"]
+)
+def test_an_unreadable_video_raises_a_video_error_saying_why(
+    engine: VisionEngine, tmp_path: Path, content: bytes
+) -> None:
+    clip = tmp_path / "broken.mp4"
+    clip.write_bytes(content)
+    with pytest.raises(VideoError, match="broken.mp4"):
+        list(analyze_video(clip, engine=engine))
+
+
+@pytest.mark.usefixtures("on_tiny_model")
+def test_analyze_writes_rows_summary_and_plot_and_skips_bad_inputs_with_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clip = write_video(tmp_path / "talk.mp4", [face_frame(100)] * 30)
+    album = tmp_path / "album"
+    album.mkdir()
+    for name in ("b.jpg", "a.jpg"):
+        (album / name).write_bytes(encode(data.astronaut()))
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    out = tmp_path / "out"
+
+    code = main(["analyze", str(clip), str(tmp_path / "empty.mp4"), str(album), "--out", str(out), "--plot"])
+
+    assert code == 1
+    assert "empty.mp4: the file is empty" in capsys.readouterr().err
+    rows = list(csv.DictReader((out / "talk.csv").open()))
+    assert len(rows) == 30 and rows[0]["track_id"] == "1" and rows[0]["happy"]
+    assert set(rows[0]) >= {
+        "source",
+        "time_s",
+        "frame",
+        "x",
+        "y",
+        "w",
+        "h",
+        "emotion",
+        "confidence",
+        "mood_emotion",
+    }
+    lines = [json.loads(line) for line in (out / "talk.jsonl").read_text().splitlines()]
+    assert len(lines) == 30 and lines[-1]["faces"][0]["track_id"] == 1
+    summary = json.loads((out / "talk.summary.json").read_text())
+    assert summary["frames_analysed"] == 30 and summary["duration_s"] == pytest.approx(2.0)
+    assert summary["faces_per_frame"] >= 0.95 and list(summary["tracks"]) == ["1"]
+    assert summary["segments"] and summary["interrupted"] is False
+    assert (out / "talk.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    photos = [json.loads(line)["source"] for line in (out / "album.jsonl").read_text().splitlines()]
+    assert photos == [str(album / "a.jpg"), str(album / "b.jpg")]
+
+
+@pytest.mark.usefixtures("on_tiny_model")
+def test_analyze_annotates_a_copy_of_the_video(tmp_path: Path) -> None:
+    clip = write_video(tmp_path / "talk.mp4", [face_frame(100)] * 10)
+    assert main(["analyze", str(clip), "--out", str(tmp_path), "--format", "jsonl", "--annotate"]) == 0
+    copy = cv2.VideoCapture(str(tmp_path / "talk.annotated.mp4"))
+    assert int(copy.get(cv2.CAP_PROP_FRAME_COUNT)) == 10
+    copy.release()
