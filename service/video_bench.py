@@ -1,0 +1,69 @@
+"""How fast `analyze_video` runs: a webcam-like clip (600x340, 30 fps, one face) analysed frame by frame.
+
+    python -m service.video_bench [--seconds 20]
+
+The clip is made from scikit-image's astronaut (public domain), so the test extra is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from service.config import Settings
+from service.video import analyze_video
+from service.vision.engine import VisionEngine
+from service.vision.kernels import cpu_description
+
+SIZE, FPS = (600, 340), 30
+
+
+def webcam_clip(path: Path, seconds: float) -> Path:
+    """A clip of the astronaut's face drifting slowly across the frame, as a webcam recording would."""
+    from skimage import data
+
+    face = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (300, 300))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), FPS, SIZE)
+    for index in range(int(seconds * FPS)):
+        frame = np.full((SIZE[1], SIZE[0], 3), 40, np.uint8)
+        left = 60 + round(120 * (1 + np.sin(index / 90)) / 2)
+        frame[20:320, left : left + 300] = face
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def main(arguments: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m service.video_bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=20.0, help="length of the clip (default: %(default)s)"
+    )
+    options = parser.parse_args(arguments)
+    engine = VisionEngine.from_settings(Settings())  # one ONNX thread, one OpenCV thread: one core
+    with tempfile.TemporaryDirectory() as scratch:
+        clip = webcam_clip(Path(scratch) / "clip.mp4", options.seconds)
+        started = time.perf_counter()
+        frames = with_face = 0
+        for frame in analyze_video(clip, engine=engine):
+            frames += 1
+            with_face += bool(frame.faces)
+        elapsed_s = time.perf_counter() - started
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    clip_text = f"{options.seconds:g} s of {SIZE[0]}x{SIZE[1]} video at {FPS} fps"
+    print(
+        f"{frames} frames ({clip_text}) in {elapsed_s:.1f} s: {frames / elapsed_s:.0f} frames/s, "
+        f"{options.seconds / elapsed_s:.1f}x real time on one core; face in {with_face / max(frames, 1):.0%} "
+        f"of frames; peak RSS {peak_mib:.0f} MiB; CPU {cpu_description()}"
+    )
+
+
+if __name__ == "__main__":
+    main()
