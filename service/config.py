@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     stream_full_scan_every_frames: int = Field(default=8, ge=1)  # in between, only near tracked faces
     stream_max_missed_frames: int = Field(default=3, ge=0)  # frames a track outlives its face's absence
     mood_half_life_s: float = Field(default=0.5, gt=0)  # smoothing of each face's emotions (~1 s window)
+    max_video_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)  # a larger /analyze clip gets 413
+    max_video_seconds: float = Field(default=120.0, gt=0)  # a longer /analyze clip gets 413
 
     # Web page
     web_dir: Path = WEB_DIR  # the page's templates/ and static/; an installed (non-editable) copy must set it

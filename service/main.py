@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from service.api.deps import Vision
 from service.api.middleware import install_middleware
-from service.api.routes import docs, feed, health, metrics, page, predict, stream
+from service.api.routes import analyze, docs, feed, health, metrics, page, predict, stream
 from service.api.shares import ClientShares
 from service.api.uploads import UploadAborted
 from service.config import Settings
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feed.router)
     app.include_router(predict.router)
     app.include_router(stream.router)
+    app.include_router(analyze.router)
     app.include_router(docs.router)
     docs.mount_assets(app)
     app.state.templates = Jinja2Templates(directory=app.state.settings.web_dir / "templates")

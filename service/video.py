@@ -12,7 +12,9 @@ the video is.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,19 @@ class VideoInfo:
     frames: int  # as the container says; 0 when it does not know
     fps: float
     duration_s: float
+
+
+@contextmanager
+def video_in_memory(data: bytes) -> Iterator[Path]:
+    """A path through which FFmpeg reads `data` from memory: an anonymous in-memory file (memfd), so an
+    uploaded clip never touches the disk."""
+    descriptor = os.memfd_create("moodfeed-clip", os.MFD_CLOEXEC)
+    try:
+        with os.fdopen(os.dup(descriptor), "wb") as handle:
+            handle.write(data)
+        yield Path(f"/proc/self/fd/{descriptor}")
+    finally:
+        os.close(descriptor)
 
 
 def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:

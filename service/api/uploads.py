@@ -98,3 +98,24 @@ async def _capped(
         total += len(chunk)
         check_byte_count(total - allowance_bytes, limits)
         yield chunk
+
+
+async def read_capped(request: Request, max_bytes: int, what: str) -> bytes:
+    """A raw body of at most `max_bytes` (413 past it, before more is read); `UploadAborted` if the client
+    leaves first. `what` names the body in the refusal ("video")."""
+    declared = request.headers.get("content-length", "")
+    too_large = HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE, f"the {what} is larger than the limit of {max_bytes} bytes"
+    )
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    chunks, total = [], 0
+    try:
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > max_bytes:
+                raise too_large
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise UploadAborted from None
+    return b"".join(chunks)

@@ -1,0 +1,117 @@
+"""POST /analyze: a short video clip in, JSON Lines out: one object per analysed frame, then the summary.
+
+The clip is read into memory (never to disk), decoded by OpenCV's FFmpeg from an in-memory file, and
+analysed through the stream path as `moodfeed analyze` does; lines are sent as frames are analysed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from typing import Annotated, Any
+
+from anyio import to_thread
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import StreamingResponse
+
+from service.api.deps import UploadsDep, Vision, VisionDep, client_of
+from service.api.uploads import read_capped
+from service.timeline import Summary, frame_json
+from service.video import AnalysedFrame, VideoError, analyze_video, open_video, video_in_memory
+
+router = APIRouter(tags=["vision"])
+
+ACCEPTED_VIDEO_TYPES = frozenset(
+    {
+        "video/mp4",
+        "video/webm",
+        "video/quicktime",
+        "video/x-matroska",
+        "video/x-msvideo",
+        "application/octet-stream",
+    }
+)
+_DONE = object()
+BINARY = {"type": "string", "format": "binary"}
+
+
+@router.post(
+    "/analyze",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"application/x-ndjson": {}},
+            "description": "One JSON object per frame, then the summary",
+        },
+        400: {"description": "Not a video FFmpeg can read, or no frame in it"},
+        413: {"description": "More bytes or seconds than the limits"},
+        415: {"description": "Not a video type"},
+    },
+    openapi_extra={"requestBody": {"required": True, "content": {"video/mp4": {"schema": BINARY}}}},
+)
+async def analyze(
+    request: Request,
+    vision: VisionDep,
+    uploads: UploadsDep,
+    every: Annotated[
+        float | None, Query(gt=0, le=60, description="seconds of video between analysed frames")
+    ] = None,
+) -> StreamingResponse:
+    """Analyse a short clip (the raw body, with its video Content-Type): tracked faces and mood per frame.
+
+    Each line is `{"source", "time_s", "frame", "faces", "mood"}` as in `moodfeed analyze`'s JSON Lines;
+    the last is `{"summary": {...}}`.
+    """
+    settings = request.app.state.settings
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in ACCEPTED_VIDEO_TYPES:
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            f"send a video (MP4, WebM, QuickTime, Matroska, AVI) as the body, not {media_type or 'no type'}",
+        )
+    client = client_of(request)
+    async with uploads.slot(client):
+        data = await read_capped(request, settings.max_video_bytes, "video")
+    clip = ExitStack()
+    path = clip.enter_context(video_in_memory(data))
+    try:
+        capture, info = open_video(path)
+        capture.release()
+    except VideoError:
+        clip.close()
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the data is not a video that can be read") from None
+    if info.duration_s > settings.max_video_seconds:
+        clip.close()
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"the clip lasts {info.duration_s:.1f} s; the limit is {settings.max_video_seconds:g} s",
+        )
+    frames = analyze_video(path, every, vision.engine)
+    return StreamingResponse(
+        _lines(frames, info.duration_s, vision, client, clip), media_type="application/x-ndjson"
+    )
+
+
+async def _lines(
+    frames: Iterator[AnalysedFrame], duration_s: float, vision: Vision, client: str, clip: ExitStack
+) -> AsyncIterator[str]:
+    """Each frame's line as it is analysed (on a vision worker, in the client's share), then the summary."""
+    summary = Summary("upload", duration_s)
+    try:
+        while True:
+            async with vision.workers.slot(client):
+                frame = await to_thread.run_sync(_next_or_done, frames)
+            if frame is _DONE:
+                break
+            summary.add(frame)
+            yield json.dumps({**frame_json(frame), "source": "upload"}) + "\n"
+    except VideoError as error:
+        yield json.dumps({"error": str(error).split(": ", 1)[-1]}) + "\n"
+    finally:
+        clip.close()
+    yield json.dumps({"summary": {**summary.as_json(), "source": "upload"}}) + "\n"
+
+
+def _next_or_done(frames: Iterator[AnalysedFrame]) -> Any:
+    return next(frames, _DONE)
