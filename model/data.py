@@ -14,7 +14,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
-EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+from model.labels import EMOTIONS
+
 FACE_SIDE = 48
 CSV_USAGES = {"Training": "train", "PublicTest": "test", "PrivateTest": "private"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}

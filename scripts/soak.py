@@ -23,10 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,10 +40,11 @@ from attacks import all_attacks
 from prometheus_client.parser import text_string_to_metric_families
 from skimage import data
 
+from service.localserver import ServerDidNotStart, served, wait_until_ready
+
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 PREDICT_CLIENT = "127.0.0.3"  # the normal /predict caller's own address
 FRAME_SIZE = (640, 480)
-START_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -98,25 +96,6 @@ def loopback_url(url: str) -> str:
             f"soak: refusing {url}: this script only drives a server on this machine (127.0.0.1)"
         )
     return url.rstrip("/")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_ready(base_url: str, server: subprocess.Popen[bytes] | None) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            if server is not None and server.poll() is not None:
-                raise SystemExit(f"soak: the server exited with code {server.returncode} before it was ready")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"{base_url}/readyz", timeout=2)).status_code == 200:
-                    return
-            await asyncio.sleep(0.25)
-    raise SystemExit(f"soak: {base_url}/readyz did not answer 200 within {START_TIMEOUT_S:.0f} s")
 
 
 def viewer_address(index: int) -> str:
@@ -297,35 +276,6 @@ async def soak(arguments: argparse.Namespace, base_url: str) -> dict[str, object
     }
 
 
-def start_server(max_streams: int, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = os.environ | {
-        "MOODFEED_MAX_STREAMS": str(max_streams),
-        "MOODFEED_LOG_LEVEL": "warning",
-        # Serve the bundled sample stories and fetch nothing: the soak stays on this machine.
-        "MOODFEED_FEED_REFRESH": "false",
-        "MOODFEED_FEED_DB_PATH": str(log_path.parent / "feeds.db"),
-    }
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=Path(__file__).resolve().parents[1],
-        )
-    return server, f"http://127.0.0.1:{port}"
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
 def print_report(report: dict[str, object]) -> None:
     frames, predict, rss = report["stream_frames"], report["predict"], report["server_rss"]
     assert isinstance(frames, dict) and isinstance(predict, dict) and isinstance(rss, dict)
@@ -388,23 +338,25 @@ def main(argv: list[str] | None = None) -> int:
         or arguments.predict_per_s < 0
     ):
         raise SystemExit("soak: duration and fps must be positive, streams and predict rate not negative")
-    server = None
-    with tempfile.TemporaryDirectory(prefix="moodfeed-soak-") as scratch:
-        if arguments.url:
-            base_url = loopback_url(arguments.url)
-        else:
-            server, base_url = start_server(max(16, arguments.streams), Path(scratch) / "server.log")
+    with tempfile.TemporaryDirectory(prefix="moodfeed-soak-") as scratch, contextlib.ExitStack() as stack:
+        log_path = Path(scratch) / "server.log"
         try:
-            asyncio.run(wait_ready(base_url, server))
+            if arguments.url:
+                base_url = loopback_url(arguments.url)
+                wait_until_ready(base_url, None)
+            else:
+                log = stack.enter_context(log_path.open("wb"))
+                # Every stream counts against the cap: room for all of them, and the default's 16 at least.
+                environment = {"MOODFEED_MAX_STREAMS": str(max(16, arguments.streams))}
+                base_url = stack.enter_context(served(Path(scratch), environment, log))
             report = asyncio.run(soak(arguments, base_url))
-        except BaseException:
-            if server is not None:
-                log_tail = (Path(scratch) / "server.log").read_text(errors="replace").splitlines()[-20:]
+        except BaseException as failure:
+            if log_path.exists():
+                log_tail = log_path.read_text(errors="replace").splitlines()[-20:]
                 print("soak: the server's last log lines:", *log_tail, sep="\n  ", file=sys.stderr)
+            if isinstance(failure, ServerDidNotStart):
+                raise SystemExit(f"soak: {failure}") from None
             raise
-        finally:
-            if server is not None:
-                stop_server(server)
     print_report(report)
     if arguments.json:
         arguments.json.write_text(json.dumps(report, indent=2))

@@ -14,9 +14,7 @@ import argparse
 import asyncio
 import io
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +30,7 @@ import numpy as np
 from PIL import Image
 
 from service.config import Settings
+from service.localserver import served
 from service.vision.classifier import crop_faces
 from service.vision.engine import VisionEngine
 from service.vision.faces import DETECTOR_CASCADE, Box
@@ -174,46 +173,18 @@ def in_process(engine: VisionEngine, clip: list[bytes]) -> None:
         report(label, *timed(partial(engine.analyse_photo, min_face_px=min_face_px), [group] * 3))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
-def served(data_dir: Path) -> Iterator[str]:
+def served_for_bench(data_dir: Path) -> Iterator[str]:
     """A real `moodfeed serve` on a free loopback port, offline and without rate limits."""
-    port = free_port()
     environment = {
-        **os.environ,
         "MOODFEED_RATE_LIMIT_PER_S": "0",
-        "MOODFEED_FEED_REFRESH": "false",
-        "MOODFEED_FEED_DB_PATH": str(data_dir / "feeds.db"),
         "MOODFEED_MAX_STREAMS": "64",
         # Every stream of the bench comes from one address; it measures throughput, not fairness.
         "MOODFEED_MAX_STREAMS_PER_CLIENT": "64",
         "MOODFEED_VISION_WORKERS_PER_CLIENT": str(os.cpu_count() or 1),
-        "MOODFEED_LOG_LEVEL": "warning",
     }
-    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
-    server = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:  # an empty image gets 400 once the model is loaded, 503 before
-                probe = httpx.post(f"{url}/predict", content=b"", headers={"Content-Type": "image/png"})
-                if probe.status_code != 503:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("moodfeed serve did not start")
-            time.sleep(0.2)
+    with served(data_dir, environment) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 async def predict_load(url: str, photo: bytes, concurrency: int, requests: int) -> tuple[list[float], float]:
@@ -259,7 +230,7 @@ async def stream_load(url: str, clip: list[bytes], streams: int, seconds: float)
 
 def over_loopback(clip: list[bytes], requests: int, stream_seconds: float) -> None:
     photo = jpeg(astronaut_grey(), 90)
-    with tempfile.TemporaryDirectory() as data_dir, served(Path(data_dir)) as url:
+    with tempfile.TemporaryDirectory() as data_dir, served_for_bench(Path(data_dir)) as url:
         print(f"POST /predict over HTTP on 127.0.0.1 (astronaut 512x512 JPEG, {os.cpu_count()} cores):")
         for concurrency in (1, 4, 16):
             latencies, throughput = asyncio.run(predict_load(url, photo, concurrency, requests))

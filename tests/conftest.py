@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from onnx import TensorProto, helper, numpy_helper
 
+from model.labels import EMOTIONS
 from service.config import MODEL_DIR, Settings
 from service.main import create_app
 
@@ -25,7 +26,6 @@ os.environ["MOODFEED_ALLOWED_HOSTS"] = ",".join(TEST_HOSTS)
 os.environ["MOODFEED_FEED_ALLOW_PRIVATE"] = "true"
 # What the page served by TestClient sends with its WebSocket handshake.
 PAGE_ORIGIN = {"Origin": "http://testserver"}
-EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 INPUT_SIDE = 48
 
 

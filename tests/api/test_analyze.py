@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from service.main import create_app
 from tests.conftest import vision_settings
-from tests.vision.test_analyze import face_frame, write_video
+from tests.vision.test_video_analysis import face_frame, write_video
 
 
 def clip_bytes(tmp_path: Path, frames: int = 15) -> bytes:

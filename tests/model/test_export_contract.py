@@ -39,7 +39,7 @@ def assert_honours_contract(model_path: Path) -> None:
         np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
 
     card = json.loads(model_path.with_suffix(".json").read_text())
-    assert card["labels"] == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+    assert card["labels"] == list(EMOTIONS)
     assert card["input_size"] == [48, 48]
     assert 0 <= card["metrics"]["accuracy"] <= 1 and card["metrics"]["split"] == "test"
     assert len(card["data_sha256"]) == 64 and card["members"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from model.labels import EMOTIONS
 from service.vision.faces import Box
 from service.vision.tracker import FaceTracker
 
-LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+LABELS = EMOTIONS
 HAPPY = np.array([0, 0, 0, 1, 0, 0, 0], np.float64)
 SAD = np.array([0, 0, 0, 0, 1, 0, 0], np.float64)
 FACE = Box(100, 100, 100, 100)

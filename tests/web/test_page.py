@@ -14,13 +14,13 @@ import httpx
 from PIL import Image
 from playwright.sync_api import Browser, FilePayload, Page, ViewportSize, WebSocket, expect
 
+from model.labels import EMOTIONS
 from tests.web.live_server import LiveServer
 
 OpenPage = Callable[..., tuple[Page, Any]]
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 FACE_LINE = re.compile(rf"Face 1: ({'|'.join(EMOTIONS)}), \d+%")
 WAIT_MS = 20_000  # generous: the model shares two cores with whatever else the machine runs
 
