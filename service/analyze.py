@@ -28,8 +28,8 @@ from service.video import (
     open_video,
 )
 from service.vision.annotate import draw_faces
-from service.vision.classifier import ModelError
 from service.vision.engine import VisionEngine
+from service.vision.errors import ModelError
 from service.vision.results import Analysis, Timings
 
 FORMATS = ("csv", "jsonl")

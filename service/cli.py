@@ -18,8 +18,8 @@ from service.main import create_app
 from service.news.sources import FeedListError
 from service.photos import FORMATS, predict_photos
 from service.server import uvicorn_config
-from service.vision.classifier import ModelError
 from service.vision.engine import VisionEngine
+from service.vision.errors import ModelError
 from service.vision.faces import MAX_FACE_PX, WINDOW_PX
 
 

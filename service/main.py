@@ -11,15 +11,15 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from service.api.deps import Vision
 from service.api.middleware import install_middleware
 from service.api.routes import analyze, docs, feed, health, metrics, page, predict, stream
 from service.api.shares import ClientShares
 from service.api.uploads import UploadAborted
+from service.api.vision import Vision
 from service.config import Settings
 from service.news.feed import NewsFeed
 from service.observability import UPLOADS_ABORTED, count_feed_fetch
-from service.vision.classifier import ModelError
+from service.vision.errors import ModelError
 
 log = logging.getLogger(__name__)
 

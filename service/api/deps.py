@@ -2,79 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
-from anyio import to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi.templating import Jinja2Templates
 from starlette.requests import HTTPConnection
 
 from service.api.shares import ClientShares
+from service.api.vision import Vision
 from service.config import Settings
 from service.news.feed import NewsFeed
-from service.observability import (
-    DETECTION_DURATION,
-    FACES_PER_FRAME,
-    INFERENCE_DURATION,
-    INFERENCE_PATH,
-    INFERENCE_PATH_DIFFERENCE,
-)
-from service.vision.engine import StreamSession, VisionEngine
-from service.vision.results import Analysis
-
-Result = TypeVar("Result")
 
 
-def get_news(request: Request) -> NewsFeed:
-    news: NewsFeed = request.app.state.news
+def get_settings(connection: HTTPConnection) -> Settings:
+    settings: Settings = connection.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_news(connection: HTTPConnection) -> NewsFeed:
+    news: NewsFeed = connection.app.state.news
     return news
 
 
 NewsDep = Annotated[NewsFeed, Depends(get_news)]
 
 
-class Vision:
-    """The vision engine as the routes use it: off the event loop, a bounded number of images at once.
+def get_templates(request: Request) -> Jinja2Templates:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates
 
-    Analyses run on worker threads so that one stream never stalls another; at most `vision_workers`
-    run together, so a burst of requests queues instead of oversubscribing the cores, and one client
-    address holds at most its share of them, so it cannot starve the others. Each analysis's
-    timings and face count go to the Prometheus metrics.
-    """
 
-    def __init__(self, engine: VisionEngine, workers: int, workers_per_client: int):
-        self.engine = engine
-        self.workers = ClientShares(workers, workers_per_client)
-
-    @classmethod
-    async def open(cls, settings: Settings) -> Vision:
-        """Load the model and cascades off the event loop; raises `ModelError` if the model is unusable."""
-        engine = await to_thread.run_sync(VisionEngine.from_settings, settings)
-        kernels = engine.classifier.kernel_check
-        for path in ("optimised", "reference"):
-            INFERENCE_PATH.labels(path).set(1 if path == kernels.path else 0)
-        INFERENCE_PATH_DIFFERENCE.set(kernels.max_probability_difference)
-        per_client = settings.vision_workers_per_client or max(1, settings.vision_workers // 2)
-        return cls(engine, settings.vision_workers, per_client)
-
-    async def analyse_photo(
-        self, client: str, data: bytes, detect: bool, min_face_px: int | None
-    ) -> Analysis:
-        return self._observed(await self._run(client, self.engine.analyse_photo, data, detect, min_face_px))
-
-    async def analyse_frame(self, client: str, session: StreamSession, data: bytes) -> Analysis:
-        return self._observed(await self._run(client, session.analyse_frame, data))
-
-    async def _run(self, client: str, function: Callable[..., Result], *args: Any) -> Result:
-        async with self.workers.slot(client):
-            return await to_thread.run_sync(function, *args)
-
-    @staticmethod
-    def _observed(analysis: Analysis) -> Analysis:
-        DETECTION_DURATION.observe(analysis.timings.detect_ms / 1000)
-        INFERENCE_DURATION.observe(analysis.timings.classify_ms / 1000)
-        FACES_PER_FRAME.observe(len(analysis.faces))
-        return analysis
+TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 
 
 def loaded_vision(app: FastAPI) -> Vision | None:

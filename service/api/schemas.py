@@ -1,14 +1,17 @@
-"""The JSON shapes of the vision API, shared by `POST /predict`, `WS /ws/stream` and `moodfeed predict`.
+"""The JSON shapes of the API: vision (`POST /predict`, `WS /ws/stream`, `moodfeed predict`) and news
+(`GET /feed`, `GET /feeds/status`).
 
 The web page reads these field names; keep them stable. Probabilities are rounded to 4 decimals.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol, Self
 
 from pydantic import BaseModel, Field
 
+from service.news.feed import FeedPage
 from service.vision.faces import Box
 from service.vision.results import Analysis, Face, Timings
 
@@ -59,15 +62,14 @@ class EmotionOut(BaseModel):
         )
 
 
-class FaceOut(BaseModel):
+class FaceOut(EmotionOut):
+    """One face: its box and its reading."""
+
     box: BoxOut
-    emotion: str
-    confidence: float = Field(ge=0, le=1)
-    scores: dict[str, float]
 
     @classmethod
-    def of(cls, face: Face) -> FaceOut:
-        return cls(box=BoxOut.of(face.box), **EmotionOut.of(face.reading).model_dump())
+    def of_face(cls, face: Face) -> FaceOut:
+        return cls.of(face.reading, box=BoxOut.of(face.box))
 
 
 class TrackedFaceOut(FaceOut):
@@ -80,11 +82,11 @@ class TrackedFaceOut(FaceOut):
     raw: EmotionOut | None
 
     @classmethod
-    def of(cls, face: Face) -> TrackedFaceOut:
+    def of_face(cls, face: Face) -> TrackedFaceOut:
         if face.track_id is None:
             raise ValueError("a stream's faces are tracked faces")
         raw = None if face.raw is None else EmotionOut.of(face.raw)
-        return cls(track_id=face.track_id, held=face.held, raw=raw, **FaceOut.of(face).model_dump())
+        return cls.of(face.reading, box=BoxOut.of(face.box), track_id=face.track_id, held=face.held, raw=raw)
 
 
 class ImageOut(BaseModel):
@@ -102,8 +104,12 @@ class TimingsOut(BaseModel):
 
     @classmethod
     def of(cls, timings: Timings) -> TimingsOut:
-        stages = (timings.decode_ms, timings.detect_ms, timings.classify_ms, timings.total_ms)
-        return cls(**dict(zip(cls.model_fields, (round(ms, 2) for ms in stages), strict=True)))
+        return cls(
+            decode_ms=round(timings.decode_ms, 2),
+            detect_ms=round(timings.detect_ms, 2),
+            classify_ms=round(timings.classify_ms, 2),
+            total_ms=round(timings.total_ms, 2),
+        )
 
 
 def _image_mood_and_timings(analysis: Analysis) -> dict[str, Any]:
@@ -126,7 +132,7 @@ class PredictOut(BaseModel):
     @classmethod
     def of(cls, analysis: Analysis) -> PredictOut:
         return cls(
-            faces=[FaceOut.of(face) for face in analysis.faces],
+            faces=[FaceOut.of_face(face) for face in analysis.faces],
             min_face=analysis.min_face_px,
             **_image_mood_and_timings(analysis),
         )
@@ -150,7 +156,7 @@ class FrameOut(BaseModel):
     def of(cls, seq: int, analysis: Analysis, dropped: int) -> FrameOut:
         return cls(
             seq=seq,
-            faces=[TrackedFaceOut.of(face) for face in analysis.faces],
+            faces=[TrackedFaceOut.of_face(face) for face in analysis.faces],
             dropped=dropped,
             **_image_mood_and_timings(analysis),
         )
@@ -162,3 +168,75 @@ class FrameErrorOut(BaseModel):
     seq: int
     error: str
     dropped: int
+
+
+# ---- news -----------------------------------------------------------------------------------------
+
+
+class MoodOut(EmotionOut):
+    policy: str
+
+
+class StoryOut(BaseModel):
+    id: str
+    title: str
+    link: str
+    source: str
+    published: datetime
+    summary: str
+    categories: list[str]
+    image: str | None
+    valence: float
+    arousal: float
+    score: float
+    reason: str
+
+
+class FeedOut(BaseModel):
+    mood: MoodOut
+    samples: bool  # true while the stories are the bundled samples, not live news
+    feeds_unreachable: bool  # every configured feed failed and none was ever fetched (offline, most likely)
+    items: list[StoryOut]
+
+    @classmethod
+    def of(cls, page: FeedPage) -> FeedOut:
+        return cls(
+            mood=MoodOut.of(page.mood, policy=page.policy.value),
+            samples=page.samples,
+            feeds_unreachable=page.unreachable,
+            items=[
+                StoryOut(
+                    id=item.story.id,
+                    title=item.story.title,
+                    link=item.story.link,
+                    source=item.story.source,
+                    published=item.story.published,
+                    summary=item.story.summary,
+                    categories=list(item.story.categories),
+                    image=item.story.image,
+                    valence=item.affect.valence,
+                    arousal=item.affect.arousal,
+                    score=item.score,
+                    reason=item.reason,
+                )
+                for item in page.items
+            ],
+        )
+
+
+class FeedStatusOut(BaseModel):
+    url: str
+    name: str | None
+    title: str | None
+    story_count: int
+    last_attempt: datetime | None
+    last_success: datetime | None
+    last_outcome: str | None  # ok, not_modified or error
+    last_error: str | None
+    consecutive_failures: int
+    next_attempt: datetime | None
+
+
+class FeedsStatusOut(BaseModel):
+    samples: bool
+    feeds: list[FeedStatusOut]

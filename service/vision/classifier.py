@@ -18,14 +18,11 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from service.vision.errors import ModelError
 from service.vision.faces import Box
 from service.vision.kernels import PROBE_FACES, KernelCheck, compare, cpu_description, probe_faces
 
 log = logging.getLogger(__name__)
-
-
-class ModelError(RuntimeError):
-    """The model or its card is missing, unreadable, or breaks the contract above."""
 
 
 @dataclass(frozen=True)

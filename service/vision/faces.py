@@ -24,6 +24,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from service.vision.errors import ModelError
+
 CASCADE_DIR = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]  # (cv2.data is untyped)
 DETECTOR_CASCADE = CASCADE_DIR / "haarcascade_frontalface_default.xml"
 VERIFIER_CASCADE = CASCADE_DIR / "haarcascade_frontalface_alt2.xml"
@@ -252,7 +254,10 @@ def _confirmed(verifier: cv2.CascadeClassifier, image: np.ndarray, candidate: Bo
 
 
 def _load(path: Path) -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(str(path))
-    if cascade.empty():
-        raise RuntimeError(f"could not load the Haar cascade {path}")
+    try:
+        cascade = cv2.CascadeClassifier(str(path))
+    except (cv2.error, SystemError):  # a file that is XML but no cascade makes OpenCV raise, not refuse
+        cascade = None
+    if cascade is None or cascade.empty():
+        raise ModelError(f"could not load the Haar cascade {path}")
     return cascade

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from service.config import MODEL_DIR
-from service.vision.classifier import EmotionClassifier, ModelError, crop_faces
+from service.vision.classifier import EmotionClassifier, crop_faces
+from service.vision.errors import ModelError
 from service.vision.faces import Box
 from tests.conftest import EMOTIONS, write_tiny_model
 from tests.vision.frames import ASTRONAUT_FACE, astronaut_grey, fer_faces

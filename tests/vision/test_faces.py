@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
 from skimage import data
 
+from service.vision import faces
+from service.vision.errors import ModelError
 from service.vision.faces import DETECTOR_CASCADE, Box, FaceDetector, merge_overlapping
 from tests.vision.frames import (
     ASTRONAUT_FACE,
@@ -152,3 +156,13 @@ def test_box_geometry() -> None:
     assert box.iou(Box(30, 20, 40, 40)) == pytest.approx(800 / 2400)
     assert box.grown(0.5, width=60, height=200) == Box(0, 0, 60, 80)
     assert box.scaled(2).shifted(1, 1) == Box(21, 41, 80, 80)
+
+
+def test_a_broken_cascade_file_is_a_model_error_so_the_service_degrades_instead_of_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "cascade.xml"
+    broken.write_text("<opencv_storage>not a cascade</opencv_storage>")
+    monkeypatch.setattr(faces, "DETECTOR_CASCADE", broken)
+    with pytest.raises(ModelError, match="could not load the Haar cascade"):
+        faces.FaceDetector()

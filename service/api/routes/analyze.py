@@ -15,8 +15,9 @@ from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 
-from service.api.deps import UploadsDep, Vision, VisionDep, client_of
+from service.api.deps import SettingsDep, UploadsDep, VisionDep, client_of
 from service.api.uploads import read_capped
+from service.api.vision import Vision
 from service.timeline import Summary, frame_json
 from service.video import AnalysedFrame, VideoError, analyze_video, open_video, video_in_memory
 
@@ -54,6 +55,7 @@ async def analyze(
     request: Request,
     vision: VisionDep,
     uploads: UploadsDep,
+    settings: SettingsDep,
     every: Annotated[
         float | None, Query(gt=0, le=60, description="seconds of video between analysed frames")
     ] = None,
@@ -63,7 +65,6 @@ async def analyze(
     Each line is `{"source", "time_s", "frame", "faces", "mood"}` as in `moodfeed analyze`'s JSON Lines;
     the last is `{"summary": {...}}`.
     """
-    settings = request.app.state.settings
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in ACCEPTED_VIDEO_TYPES:
         raise HTTPException(

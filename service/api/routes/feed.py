@@ -5,84 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
 
 from service.api.deps import NewsDep
-from service.api.schemas import EmotionOut
-from service.news.feed import FeedPage
+from service.api.schemas import FeedOut, FeedsStatusOut, FeedStatusOut
 from service.news.mood import EMOTIONS, Mood, MoodError
 from service.news.ranking import Policy, PolicyError
 
 router = APIRouter(tags=["feed"])
-
-
-class MoodOut(EmotionOut):
-    policy: str
-
-
-class StoryOut(BaseModel):
-    id: str
-    title: str
-    link: str
-    source: str
-    published: datetime
-    summary: str
-    categories: list[str]
-    image: str | None
-    valence: float
-    arousal: float
-    score: float
-    reason: str
-
-
-class FeedOut(BaseModel):
-    mood: MoodOut
-    samples: bool  # true while the stories are the bundled samples, not live news
-    feeds_unreachable: bool  # every configured feed failed and none was ever fetched (offline, most likely)
-    items: list[StoryOut]
-
-    @classmethod
-    def of(cls, page: FeedPage) -> FeedOut:
-        return cls(
-            mood=MoodOut.of(page.mood, policy=page.policy.value),
-            samples=page.samples,
-            feeds_unreachable=page.unreachable,
-            items=[
-                StoryOut(
-                    id=item.story.id,
-                    title=item.story.title,
-                    link=item.story.link,
-                    source=item.story.source,
-                    published=item.story.published,
-                    summary=item.story.summary,
-                    categories=list(item.story.categories),
-                    image=item.story.image,
-                    valence=item.affect.valence,
-                    arousal=item.affect.arousal,
-                    score=item.score,
-                    reason=item.reason,
-                )
-                for item in page.items
-            ],
-        )
-
-
-class FeedStatusOut(BaseModel):
-    url: str
-    name: str | None
-    title: str | None
-    story_count: int
-    last_attempt: datetime | None
-    last_success: datetime | None
-    last_outcome: str | None  # ok, not_modified or error
-    last_error: str | None
-    consecutive_failures: int
-    next_attempt: datetime | None
-
-
-class FeedsStatusOut(BaseModel):
-    samples: bool
-    feeds: list[FeedStatusOut]
 
 
 @router.get("/feed", response_model=FeedOut)

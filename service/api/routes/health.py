@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from service.api.deps import loaded_vision, vision_unavailable_reason
+from service.api.deps import NewsDep, loaded_vision, vision_unavailable_reason
 
 router = APIRouter(tags=["health"])
 
@@ -19,14 +19,14 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "Not ready: `checks` says which part is missing"}})
-def readyz(request: Request) -> JSONResponse:
+def readyz(request: Request, news: NewsDep) -> JSONResponse:
     """Ready for traffic: the emotion model is loaded and the feed store is open.
 
     `inference.path` says which session serves the model on this CPU: `optimised` (the fused int8 kernels,
     checked against the exact reference at load) or `reference` (they disagreed, so the slower exact one).
     """
     vision = loaded_vision(request.app)
-    checks = {"model": vision is not None, "feed_store": request.app.state.news.started}
+    checks = {"model": vision is not None, "feed_store": news.started}
     ready = all(checks.values())
     body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
     if vision is None:

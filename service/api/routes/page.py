@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
-from service.news.mood import EMOTIONS
+from model.labels import EMOTIONS
+from service.api.deps import TemplatesDep
 
 router = APIRouter(tags=["page"])
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def index(request: Request) -> HTMLResponse:
+def index(request: Request, templates: TemplatesDep) -> HTMLResponse:
     """The page a viewer opens: camera, live overlay, mood and the feed that follows it."""
-    templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, "index.html", {"emotions": EMOTIONS})

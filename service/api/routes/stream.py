@@ -11,8 +11,9 @@ from __future__ import annotations
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
-from service.api.deps import Vision, client_of, loaded_vision, vision_unavailable_reason
+from service.api.deps import SettingsDep, client_of, loaded_vision, vision_unavailable_reason
 from service.api.schemas import FrameErrorOut, FrameOut
+from service.api.vision import Vision
 from service.observability import FRAMES_DROPPED
 from service.vision.images import ImageError
 
@@ -51,7 +52,7 @@ class LatestFrame:
 
 
 @router.websocket("/ws/stream")
-async def stream(websocket: WebSocket) -> None:
+async def stream(websocket: WebSocket, settings: SettingsDep) -> None:
     """Analyse a webcam stream: track faces, read their emotions, and answer with the stream's mood."""
     await websocket.accept()
     vision = loaded_vision(websocket.app)
@@ -59,7 +60,7 @@ async def stream(websocket: WebSocket) -> None:
         await websocket.close(status.WS_1011_INTERNAL_ERROR, vision_unavailable_reason(websocket.app)[:120])
         return
     mailbox = LatestFrame()
-    idle_timeout_s = websocket.app.state.settings.stream_idle_timeout_s
+    idle_timeout_s = settings.stream_idle_timeout_s
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(_answer_frames, websocket, vision, mailbox)
         await _receive_frames(websocket, mailbox, idle_timeout_s)
