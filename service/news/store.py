@@ -116,6 +116,7 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row  # columns by name, not by position
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
@@ -141,12 +142,8 @@ class Store:
             counts = dict(
                 self._db.execute("SELECT feed_url, count(*) FROM stories GROUP BY feed_url").fetchall()
             )
-            rows = {
-                row[0]: row
-                for row in self._db.execute(
-                    "SELECT url, title, etag, last_modified, last_attempt_at, last_success_at, last_outcome,"
-                    " last_error, consecutive_failures, next_attempt_at FROM feeds"
-                )
+            rows: dict[str, sqlite3.Row] = {
+                row["url"]: row for row in self._db.execute("SELECT * FROM feeds")
             }
         states = {}
         for url in urls:
@@ -156,15 +153,15 @@ class Store:
                 continue
             states[url] = FeedState(
                 url,
-                row[1],
-                Validators(row[2], row[3]),
-                row[4],
-                row[5],
-                row[6],
-                row[7],
-                row[8],
-                row[9],
-                counts.get(url, 0),
+                title=row["title"],
+                validators=Validators(row["etag"], row["last_modified"]),
+                last_attempt_at=row["last_attempt_at"],
+                last_success_at=row["last_success_at"],
+                last_outcome=row["last_outcome"],
+                last_error=row["last_error"],
+                consecutive_failures=row["consecutive_failures"],
+                next_attempt_at=row["next_attempt_at"],
+                story_count=counts.get(url, 0),
             )
         return states
 
@@ -261,30 +258,16 @@ def _story_row(story: Story, affect: Affect) -> tuple[object, ...]:
     )
 
 
-def _from_row(row: Sequence[object]) -> tuple[Story, Affect]:
-    (
-        story_id,
-        feed_url,
-        source,
-        title,
-        link,
-        published_at,
-        summary,
-        categories,
-        image,
-        valence,
-        arousal,
-        novelty,
-    ) = row
+def _from_row(row: sqlite3.Row) -> tuple[Story, Affect]:
     story = Story(
-        id=str(story_id),
-        feed_url=str(feed_url),
-        source=str(source),
-        title=str(title),
-        link=str(link),
-        published=datetime.fromtimestamp(float(published_at), UTC),  # type: ignore[arg-type]
-        summary=str(summary),
-        categories=tuple(json.loads(str(categories))),
-        image=None if image is None else str(image),
+        id=row["id"],
+        feed_url=row["feed_url"],
+        source=row["source"],
+        title=row["title"],
+        link=row["link"],
+        published=datetime.fromtimestamp(row["published_at"], UTC),
+        summary=row["summary"],
+        categories=tuple(json.loads(row["categories"])),
+        image=row["image"],
     )
-    return story, Affect(float(valence), float(arousal), float(novelty))  # type: ignore[arg-type]
+    return story, Affect(row["valence"], row["arousal"], row["novelty"])
