@@ -75,7 +75,7 @@ def write_overflowing_int8_model(folder: Path, labels: tuple[str, ...] = EMOTION
     row = INPUT_SIDE * INPUT_SIDE * repeats
     weights = np.zeros((row, len(labels)), np.int8)
     weights[:, happy] = 127
-    constants = {
+    constants: dict[str, np.ndarray] = {
         "flat_shape": np.array([-1, INPUT_SIDE * INPUT_SIDE], np.int64),
         "repeats": np.array([1, repeats], np.int64),
         "x_scale": np.array(1.0, np.float32),  # grey levels 0-255 are their own uint8 codes

@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY
 from starlette.websockets import WebSocketDisconnect
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from service.config import Settings
 from service.main import create_app
@@ -145,7 +146,9 @@ def test_x_forwarded_for_is_not_believed_without_configured_proxies(tiny_model: 
 
 
 def test_a_websocket_message_over_the_frame_limit_is_refused_by_the_server(server: LiveServer) -> None:
-    with connect(f"ws://127.0.0.1:{server.port}/ws/stream", origin=f"http://127.0.0.1:{server.port}") as ws:
+    with connect(
+        f"ws://127.0.0.1:{server.port}/ws/stream", origin=Origin(f"http://127.0.0.1:{server.port}")
+    ) as ws:
         ws.send(b"\xff" * (1024 * 1024))
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=5)

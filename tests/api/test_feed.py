@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.main import create_app
+from service.news.feed import NewsFeed
 from service.news.mood import EMOTIONS
 from service.news.sources import FeedListError
 from tests.news.feed_server import FeedServer, Reply
@@ -57,7 +58,9 @@ def settings_for(tmp_path: Path, feeds: str, *, refresh: bool = False) -> Settin
 
 def refreshed(client: TestClient) -> TestClient:
     """Run one refresh pass now, as the background task would."""
-    client.portal.call(client.app.state.news.refresh)  # type: ignore[attr-defined, union-attr]
+    news: NewsFeed = client.app.state.news  # type: ignore[attr-defined]
+    assert client.portal is not None
+    client.portal.call(news.refresh)
     return client
 
 

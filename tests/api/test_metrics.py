@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.config import Settings
 from service.main import create_app
+from service.news.feed import NewsFeed
 from tests.news.feed_server import FeedServer, Reply
 
 
@@ -56,5 +57,7 @@ def test_feed_fetches_are_counted_by_result(tmp_path: Path) -> None:
         settings = Settings(feeds=f"{good},{broken}", feed_db_path=tmp_path / "feeds.db", feed_refresh=False)
         before = fetches("ok"), fetches("error")
         with TestClient(create_app(settings)) as client:
-            client.portal.call(client.app.state.news.refresh)  # type: ignore[attr-defined, union-attr]
+            news: NewsFeed = client.app.state.news  # type: ignore[attr-defined]
+            assert client.portal is not None
+            client.portal.call(news.refresh)
     assert (fetches("ok"), fetches("error")) == (before[0] + 1, before[1] + 1)

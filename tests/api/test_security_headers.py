@@ -71,7 +71,7 @@ def test_a_websocket_from_another_site_is_refused_unless_its_origin_is_allowed(
             with client.websocket_connect("/ws/stream", headers={"Origin": origin}) as stream:
                 stream.send_bytes(b"not an image")
                 assert "error" in stream.receive_json()
-        refused_origins = (
+        refused_origins: tuple[str | None, ...] = (
             "https://elsewhere.example",
             "https://testserver",  # another scheme
             "ftp://testserver",
@@ -81,14 +81,14 @@ def test_a_websocket_from_another_site_is_refused_unless_its_origin_is_allowed(
             "null",
             None,  # no Origin at all
         )
-        for origin in refused_origins:
-            headers = {"Origin": origin} if origin else {}
+        for refused_origin in refused_origins:
+            headers: dict[str, str] = {"Origin": refused_origin} if refused_origin else {}
             with (
                 pytest.raises(WebSocketDisconnect) as refused,
                 client.websocket_connect("/ws/stream", headers=headers),
             ):
                 pass
-            assert (refused.value.code, refused.value.reason) == (1008, "origin not allowed"), origin
+            assert (refused.value.code, refused.value.reason) == (1008, "origin not allowed"), refused_origin
 
 
 def test_dns_rebinding_a_host_name_the_server_does_not_answer_to_is_refused(

@@ -136,6 +136,7 @@ def test_a_failing_feed_backs_off_and_is_not_fetched_again_until_it_is_due(
     harness.refresh()
     state = harness.state(url)
     assert state.consecutive_failures == 1
+    assert state.last_attempt_at is not None
     assert state.next_attempt_at - state.last_attempt_at == pytest.approx(retry_delay_s(1))
     assert state.last_attempt_at >= before
 
