@@ -19,43 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from model.extras import missing_extra  # first: it reports the imports below
-
-try:
-    import onnx
-except ModuleNotFoundError as missing:  # the train extra is not installed
-    raise SystemExit(missing_extra(missing)) from None
 import onnxruntime as ort
-from onnx import numpy_helper
 
 from model.data import FACE_SIDE
 from model.evaluate import UnusableModelError, open_session
+from model.measure import parameter_count
 from service.vision.kernels import cpu_description
 
 DEFAULT_MODEL = Path(__file__).with_name("emotion.onnx")
 BATCH_SIZES = (1, 8)
-WEIGHTED_OPS = {"Conv", "Gemm", "MatMul", "ConvInteger", "MatMulInteger", "QLinearConv", "QLinearMatMul"}
-
-
-def parameter_count(model_path: Path) -> int:
-    """Learned numbers in the graph: the weights and biases of its conv and linear layers.
-
-    Batch norm is folded into the convs on export, and in an int8 graph a weight is an int8 initializer
-    behind a DequantizeLinear node; both are counted once, quantisation scales are not.
-    """
-    graph = onnx.load(str(model_path)).graph
-    sizes = {tensor.name: numpy_helper.to_array(tensor).size for tensor in graph.initializer}
-    dequantized_from = {
-        node.output[0]: node.input[0] for node in graph.node if node.op_type == "DequantizeLinear"
-    }
-    weights = {
-        dequantized_from.get(name, name)
-        for node in graph.node
-        if node.op_type in WEIGHTED_OPS
-        for name in node.input[1:]
-    }
-    return sum(sizes[name] for name in weights if name in sizes and sizes[name] > 1)
 
 
 def ms_per_face(session: ort.InferenceSession, batch_size: int, repeats: int, warmup: int = 10) -> float:

@@ -17,6 +17,7 @@ import numpy as np
 from model.labels import EMOTIONS
 
 FACE_SIDE = 48
+DEFAULT_DATA = Path("../shared/data/fer2013/fer2013.csv.gz")  # where the project keeps FER2013
 CSV_USAGES = {"Training": "train", "PublicTest": "test", "PrivateTest": "private"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 # FER+ vote columns, in the order they appear in fer2013new.csv, mapped to our label order.

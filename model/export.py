@@ -24,8 +24,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from model.extras import missing_extra  # first: it reports the imports below
 
 try:
@@ -33,17 +31,22 @@ try:
 except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
-from model.bench import parameter_count
-from model.data import EMOTIONS, FACE_SIDE, FaceSet, MalformedDataError, load_dataset
-from model.evaluate import onnx_probabilities, open_session, score
+from model.data import EMOTIONS, FACE_SIDE, MalformedDataError, load_dataset
+from model.measure import (
+    DEFAULT_MODEL,
+    INPUT_NAME,
+    OUTPUT_NAME,
+    calibration_faces,
+    int8_facts,
+    measured_metrics,
+    parameter_count,
+)
 from model.net import EmotionNet, ProbabilityModel
-from model.quantize import INT8_METHOD, quantize_int8
+from model.quantize import quantize_int8
 from model.train import config as train_config
-from service.vision.kernels import cpu_description
 
 DEFAULT_CHECKPOINT = Path(train_config["out_dir"]) / "last.pt"
-DEFAULT_OUT = Path(__file__).with_name("emotion.onnx")
-INPUT_NAME, OUTPUT_NAME = "grey_levels", "probabilities"
+DEFAULT_OUT = DEFAULT_MODEL
 MAX_MODEL_BYTES = 5_000_000
 
 
@@ -97,29 +100,6 @@ def training_hardware(device: str, facts: dict[str, Any]) -> str:
         if line.startswith("model name")
     ]
     return f"{names[0] if names else 'CPU'}, {os.cpu_count()} cores (this host)"
-
-
-def calibration_faces(train: FaceSet, count: int, seed: int = 0) -> np.ndarray:
-    """`count` training faces drawn at random, for int8 activation ranges."""
-    chosen = np.random.default_rng(seed).choice(len(train), size=min(count, len(train)), replace=False)
-    return train.images[np.sort(chosen)]
-
-
-def measured_metrics(model_path: Path, test: FaceSet) -> dict[str, Any]:
-    """The file's scores on `test`, run as the service runs it, and the CPU they were measured on."""
-    report = score(onnx_probabilities(open_session(model_path), test.images), test.labels)
-    metrics = {key: value for key, value in report.items() if key != "confusion_matrix"}
-    return {**metrics, "cpu": cpu_description()}
-
-
-def int8_facts(metrics: dict[str, Any], fp32_metrics: dict[str, Any], calibration: int) -> dict[str, Any]:
-    """The card's account of quantisation: how, on how many faces, and what it cost in accuracy."""
-    return {
-        "method": INT8_METHOD,
-        "calibration_faces": calibration,
-        "fp32_accuracy": fp32_metrics["accuracy"],
-        "accuracy_delta": metrics["accuracy"] - fp32_metrics["accuracy"],
-    }
 
 
 def member_card(checkpoint_path: Path, checkpoint: dict[str, Any]) -> dict[str, Any]:

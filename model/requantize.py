@@ -27,10 +27,9 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 from onnx import numpy_helper
 
-from model.data import MalformedDataError, file_sha256, load_dataset
-from model.export import DEFAULT_OUT, INPUT_NAME, calibration_faces, int8_facts, measured_metrics
+from model.data import DEFAULT_DATA, MalformedDataError, file_sha256, load_dataset
+from model.measure import DEFAULT_MODEL, INPUT_NAME, calibration_faces, int8_facts, measured_metrics
 from model.quantize import quantize_int8
-from model.train import config as train_config
 
 
 def dequantize_constant(
@@ -136,11 +135,11 @@ def requantize(model_path: Path, out_path: Path, data_path: Path, calibration: i
 
 def main(arguments: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m model.requantize", description=__doc__.splitlines()[0])
-    parser.add_argument("model", type=Path, nargs="?", default=DEFAULT_OUT, help="an int8 .onnx from export")
-    parser.add_argument("--out", type=Path, help="where to write (default: over the model and its card)")
     parser.add_argument(
-        "--data", type=Path, default=Path(train_config["data"]), help="FER2013 to calibrate and measure on"
+        "model", type=Path, nargs="?", default=DEFAULT_MODEL, help="an int8 .onnx from export"
     )
+    parser.add_argument("--out", type=Path, help="where to write (default: over the model and its card)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER2013 to calibrate and measure on")
     parser.add_argument("--calibration", type=int, default=1000, help="training faces to calibrate int8 on")
     options = parser.parse_args(arguments)
     if not options.model.is_file():

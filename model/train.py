@@ -33,13 +33,13 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
 from model.augment import random_affine, random_erase, random_lighting
-from model.data import EMOTIONS, FaceSet, file_sha256, load_dataset, load_ferplus_votes
+from model.data import DEFAULT_DATA, EMOTIONS, FaceSet, file_sha256, load_dataset, load_ferplus_votes
 from model.inference import predict, to_tensor
 from model.net import EmotionNet
 
 config: dict[str, Any] = dict(
     # data
-    data="../shared/data/fer2013/fer2013.csv.gz",  # FER2013 CSV or image folder; PublicTest validates
+    data=str(DEFAULT_DATA),  # FER2013 CSV or image folder; PublicTest validates
     ferplus="../shared/data/fer2013/fer2013new.csv.gz",  # FER+ votes: drop non-faces, soft targets; "" skips
     out_dir="runs/vgg",  # last.pt and metrics.jsonl go here
     limit=0,  # train on only the first `limit` faces (0 = all); for smoke tests

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from torch import nn
 
-from model.bench import benchmark, main, parameter_count
+from model.bench import benchmark, main
 from model.export import export_onnx, load_checkpoint
+from model.measure import parameter_count
 from model.net import ProbabilityModel
 from model.quantize import quantize_int8
 from service.vision.kernels import cpu_description
