@@ -1,18 +1,26 @@
 """Hostile clients for `scripts/soak.py --attack`: each one a way to stall, exhaust or misuse the server.
 
-All of them come from one loopback address of their own (127.0.0.2), as one attacker would, and stop by
-themselves at `stop_at`. What each attack met (status codes, closes, errors) is counted in a `Counter`.
+    .venv/bin/python scripts/attacks.py --url http://127.0.0.1:8000 --seconds 60
+
+Loopback only. All of them come from one loopback address of their own (127.0.0.2), as one attacker would,
+and stop by themselves after --seconds; what each attack met (status codes, closes, errors) is printed as
+one JSON object. The soak runs this in a process of its own, so the attackers' work does not slow the
+measuring clients' event loop.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import io
+import json
+import sys
 import time
 from collections import Counter
 from collections.abc import Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
@@ -149,3 +157,26 @@ def all_attacks(base_url: str, stop_at: float, seen: Counter[str]) -> list[Corou
         posts(base_url, noisy_png(), "image/png", 5.0, stop_at, seen, "png flood"),
         held_uploads(host, port, stop_at, seen, uploads=40),
     ]
+
+
+async def attack(base_url: str, seconds: float) -> Counter[str]:
+    seen: Counter[str] = Counter()
+    await asyncio.gather(*all_attacks(base_url, time.monotonic() + seconds, seen))
+    return seen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--url", required=True, help="a moodfeed server on this machine (127.0.0.1)")
+    parser.add_argument("--seconds", type=float, required=True, help="how long to attack")
+    arguments = parser.parse_args(argv)
+    if urlsplit(arguments.url).hostname not in ("127.0.0.1", "localhost"):
+        raise SystemExit(f"attacks: refusing {arguments.url}: only a server on this machine is attacked")
+    print(json.dumps(dict(sorted(asyncio.run(attack(arguments.url.rstrip("/"), arguments.seconds)).items()))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

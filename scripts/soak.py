@@ -24,10 +24,10 @@ import asyncio
 import contextlib
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,7 +36,6 @@ import cv2
 import httpx
 import numpy as np
 import websockets
-from attacks import all_attacks
 from prometheus_client.parser import text_string_to_metric_families
 from skimage import data
 
@@ -228,6 +227,27 @@ def memory_summary(samples: list[dict[str, float]]) -> dict[str, object]:
     }
 
 
+def start_attackers(base_url: str, seconds: float) -> subprocess.Popen[str]:
+    """scripts/attacks.py in a process of its own, attacking for `seconds`."""
+    command = [
+        sys.executable,
+        str(Path(__file__).with_name("attacks.py")),
+        "--url",
+        base_url,
+        "--seconds",
+        str(seconds),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+
+def finish_attackers(attackers: subprocess.Popen[str] | None) -> dict[str, int]:
+    """What the attacks met, once their process has finished."""
+    if attackers is None:
+        return {}
+    output, _ = attackers.communicate(timeout=60)
+    return dict(json.loads(output.strip().splitlines()[-1])) if output.strip() else {"attackers failed": 1}
+
+
 async def soak(arguments: argparse.Namespace, base_url: str) -> dict[str, object]:
     jpeg = webcam_jpeg()
     ws_url = "ws" + base_url.removeprefix("http") + "/ws/stream"
@@ -243,9 +263,7 @@ async def soak(arguments: argparse.Namespace, base_url: str) -> dict[str, object
     if arguments.predict_per_s > 0:
         tasks.append(predict_calls(base_url, jpeg, arguments.predict_per_s, stop_at, predictions))
     tasks.append(sample_memory(base_url, arguments.sample_every_s, stop_at, memory))
-    attacks: Counter[str] = Counter()
-    if arguments.attack:
-        tasks += all_attacks(base_url, stop_at, attacks)
+    attackers = start_attackers(base_url, arguments.duration_s) if arguments.attack else None
     # Bounded whatever the server does: nothing may outlive the run by more than the grace period.
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=arguments.duration_s + 30)
     elapsed_s = time.monotonic() - started
@@ -267,7 +285,7 @@ async def soak(arguments: argparse.Namespace, base_url: str) -> dict[str, object
                 "moodfeed_rate_limited_total",
             )
         },
-        "attacks": dict(sorted(attacks.items())),
+        "attacks": finish_attackers(attackers),
         "server_5xx": {
             name: count for name, count in server_statuses(after, before).items() if name.startswith("5")
         },
