@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from service.config import Settings
 from service.news.affect import AffectScorer
@@ -37,18 +38,49 @@ class FeedPage:
     unreachable: bool = False  # every feed failed and none was ever fetched: offline, most likely
 
 
+@dataclass(frozen=True, slots=True)
+class FeedOptions:
+    """How the feed keeps its store, fetches and ranks (the `feed_*` settings)."""
+
+    db_path: Path
+    refresh: bool  # fetch in the background; False serves only what the store holds
+    refresh_interval_s: float
+    refresh_jitter: float
+    timeout_s: float
+    max_bytes: int
+    allow_private: bool
+    retention_s: float
+    pool_size: int
+    half_life_s: float
+    max_per_source: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> FeedOptions:
+        return cls(
+            db_path=settings.feed_db_path,
+            refresh=settings.feed_refresh,
+            refresh_interval_s=settings.feed_refresh_interval_s,
+            refresh_jitter=settings.feed_refresh_jitter,
+            timeout_s=settings.feed_timeout_s,
+            max_bytes=settings.feed_max_bytes,
+            allow_private=settings.feed_allow_private,
+            retention_s=settings.feed_retention_s,
+            pool_size=settings.feed_pool_size,
+            half_life_s=settings.feed_half_life_s,
+            max_per_source=settings.feed_max_per_source,
+        )
+
+
 class NewsFeed:
     """Owns the store, the pool and the refresher; `start` and `stop` bracket the app's life."""
 
-    def __init__(self, sources: list[FeedSource], settings: Settings):
+    def __init__(self, sources: list[FeedSource], options: FeedOptions):
         self.sources = sources
-        self.settings = settings
+        self.options = options
         self._store: Store | None = None
         self._refresher: Refresher | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._refresh_lock = RefreshLock(
-            settings.feed_db_path.with_name(settings.feed_db_path.name + ".lock")
-        )
+        self._refresh_lock = RefreshLock(options.db_path.with_name(options.db_path.name + ".lock"))
         self._samples = StoryPool.build([], samples=True)
         self._pool = self._samples
         self._fetch_listeners: list[FetchListener] = []
@@ -56,7 +88,7 @@ class NewsFeed:
     @classmethod
     def from_settings(cls, settings: Settings) -> NewsFeed:
         """Read the feed list now, so a bad `MOODFEED_FEEDS` fails at startup with its message."""
-        return cls(load_sources(settings.feeds), settings)
+        return cls(load_sources(settings.feeds), FeedOptions.of(settings))
 
     @property
     def started(self) -> bool:
@@ -84,8 +116,8 @@ class NewsFeed:
         a time fetches (whoever holds the store's refresh lock), and every one reloads when the file
         changes, so they all serve the same stories.
         """
-        settings = self.settings
-        self._store = await asyncio.to_thread(Store, settings.feed_db_path)
+        options = self.options
+        self._store = await asyncio.to_thread(Store, options.db_path)
         scorer = await asyncio.to_thread(AffectScorer)
         self._samples = StoryPool.build(await asyncio.to_thread(load_samples, scorer), samples=True)
         # Read before loading, so a write landing between the two is seen as a change.
@@ -95,19 +127,19 @@ class NewsFeed:
             self.sources,
             self._store,
             Fetcher(
-                timeout_s=settings.feed_timeout_s,
-                max_bytes=settings.feed_max_bytes,
-                allow_private=settings.feed_allow_private,
+                timeout_s=options.timeout_s,
+                max_bytes=options.max_bytes,
+                allow_private=options.allow_private,
             ),
             scorer,
-            interval_s=settings.feed_refresh_interval_s,
-            jitter=settings.feed_refresh_jitter,
-            retention_s=settings.feed_retention_s,
+            interval_s=options.refresh_interval_s,
+            jitter=options.refresh_jitter,
+            retention_s=options.retention_s,
             on_new_stories=self.reload,
             listeners=self._fetch_listeners,
         )
         self._tasks = [asyncio.create_task(self._follow_store(store_version), name="news-store-watch")]
-        if settings.feed_refresh:
+        if options.refresh:
             self._tasks.append(asyncio.create_task(self._refresh_when_leader(), name="news-refresher"))
 
     async def _refresh_when_leader(self) -> None:
@@ -152,7 +184,7 @@ class NewsFeed:
     async def reload(self) -> None:
         """Rebuild the pool from the store (off the event loop) and swap it in."""
         stored = await asyncio.to_thread(
-            self.store.load, (source.url for source in self.sources), self.settings.feed_pool_size
+            self.store.load, (source.url for source in self.sources), self.options.pool_size
         )
         self._pool = await asyncio.to_thread(StoryPool.build, stored) if stored else self._samples
 
@@ -165,8 +197,8 @@ class NewsFeed:
             policy,
             limit=limit,
             now_s=time.time(),
-            half_life_s=self.settings.feed_half_life_s,
-            max_per_source=self.settings.feed_max_per_source,
+            half_life_s=self.options.half_life_s,
+            max_per_source=self.options.max_per_source,
         )
         unreachable = self._refresher is not None and self._refresher.unreachable
         return FeedPage(mood, policy, items, pool.samples, unreachable)
