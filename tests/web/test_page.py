@@ -15,6 +15,7 @@ from PIL import Image
 from playwright.sync_api import Browser, FilePayload, Page, ViewportSize, WebSocket, expect
 
 from model.labels import EMOTIONS
+from tests.vision.test_video_analysis import face_frame, write_video
 from tests.web.live_server import LiveServer
 
 OpenPage = Callable[..., tuple[Page, Any]]
@@ -348,3 +349,15 @@ def test_lost_connection_is_shown_and_the_stream_reconnects(
         stream.wait_for_answers(page, answers_before + 1)  # frames flow again
     # While the server was down the browser logged each refused connection; no script may have failed.
     assert [message for message in errors.messages if message.startswith("uncaught")] == []
+
+
+def test_a_video_clip_is_analysed_and_its_mood_over_time_drawn(
+    browser_without_camera: Browser, open_page: OpenPage, tmp_path: Path
+) -> None:
+    clip = write_video(tmp_path / "clip.mp4", [face_frame(100)] * 30)
+    page, errors = open_page(browser_without_camera, DESKTOP)
+    page.set_input_files("#video-upload", clip)
+    expect(page.locator("#video-status")).to_contain_text("The video reads mostly", timeout=WAIT_MS)
+    expect(page.locator("#video-timeline")).to_have_attribute("aria-label", re.compile(r"mostly \w+ \(\d+%"))
+    expect(page.locator("#mood-summary")).to_have_text(re.compile(rf": ({'|'.join(EMOTIONS)})"))
+    assert errors.messages == []

@@ -7,6 +7,7 @@ import { MoodBars, MoodTimeline } from "./mood.js";
 import { Overlay } from "./overlay.js";
 import { percent } from "./draw.js";
 import { describePhotoError, predictPhoto } from "./photo.js";
+import { analyseVideo, VideoTimeline } from "./video.js";
 
 const FEED_REFRESH_MS = 15_000;
 const FEED_MIN_GAP_MS = 3_000; // a mood flickering between two emotions must not hammer /feed
@@ -35,6 +36,8 @@ const emotions = ui.main.dataset.emotions.split(" ");
 const overlay = new Overlay(byId("overlay"));
 const bars = new MoodBars(byId("mood-bars"), emotions);
 const timeline = new MoodTimeline(byId("timeline"), emotions);
+const videoTimeline = new VideoTimeline(byId("video-timeline"), emotions);
+const VIDEO_EVERY_S = 0.2; // five readings a second of video: a smooth line, a quick answer
 const feed = new Feed(byId("feed"), byId("feed-status"));
 const camera = new Camera(ui.video);
 const stream = new FrameStream({
@@ -232,12 +235,40 @@ async function usePhoto(file) {
   }
 }
 
+async function useVideo(file) {
+  if (camera.running) stopCamera();
+  showNotice(null);
+  byId("video-result").hidden = false;
+  videoTimeline.reset();
+  const status = byId("video-status");
+  status.textContent = "Analysing the video…";
+  let frames = 0;
+  try {
+    const summary = await analyseVideo(file, VIDEO_EVERY_S, (frame) => {
+      frames += 1;
+      videoTimeline.add(frame);
+      if (frame.mood) showMood(frame.mood);
+      status.textContent = `Analysing the video… ${frame.time_s.toFixed(1)} s read`;
+    });
+    const seconds = summary?.duration_s ?? 0;
+    status.textContent = `${videoTimeline.describe()} ${frames} readings over ${seconds.toFixed(1)} s.`;
+  } catch (error) {
+    status.textContent = "";
+    showNotice(error.status === 415 ? "That file is not a video. Choose an MP4, WebM or QuickTime clip."
+      : `That video could not be read: ${error.message}`);
+  }
+}
+
 // ---- wiring --------------------------------------------------------------------------------------
 
 ui.cameraToggle.addEventListener("click", () => (camera.running ? stopCamera() : startCamera()));
 ui.upload.addEventListener("change", () => {
   const [file] = ui.upload.files;
   if (file) usePhoto(file).finally(() => (ui.upload.value = ""));
+});
+byId("video-upload").addEventListener("change", (event) => {
+  const [file] = event.target.files;
+  if (file) useVideo(file).finally(() => (event.target.value = ""));
 });
 ui.frameRate.addEventListener("change", () => stream.setRate(Number(ui.frameRate.value)));
 ui.moodPicker.addEventListener("change", refreshFeed);
