@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from service.main import create_app
-from tests.conftest import vision_settings
+from tests.support import vision_settings
 from tests.vision.test_video_analysis import face_frame, write_video
 
 

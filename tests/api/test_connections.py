@@ -19,7 +19,7 @@ from websockets.typing import Origin
 
 from service.config import Settings
 from service.main import create_app
-from tests.conftest import PAGE_ORIGIN, vision_settings
+from tests.support import PAGE_ORIGIN, vision_settings
 from tests.web.live_server import LiveServer
 
 REQUEST_TIMEOUT_S = 0.5

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.main import create_app
-from tests.conftest import write_overflowing_int8_model
+from tests.support import write_overflowing_int8_model
 
 
 def test_healthz_answers_as_soon_as_the_process_is_up(offline_settings: Settings) -> None:

@@ -9,7 +9,7 @@ from starlette.websockets import WebSocketDisconnect
 from service.api.limits import TokenBuckets
 from service.config import Settings
 from service.main import create_app
-from tests.conftest import PAGE_ORIGIN
+from tests.support import PAGE_ORIGIN
 
 
 def client_for(settings: Settings, address: str = "203.0.113.7") -> TestClient:

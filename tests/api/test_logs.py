@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.main import create_app
 from service.observability import JsonFormatter
-from tests.conftest import PAGE_ORIGIN
+from tests.support import PAGE_ORIGIN
 
 
 def test_each_request_writes_one_json_access_line_with_route_status_and_latency(

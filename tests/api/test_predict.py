@@ -11,9 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from model.labels import EMOTIONS
 from service.main import create_app
 from service.vision.faces import Box
-from tests.conftest import EMOTIONS, vision_settings
+from tests.support import vision_settings
 from tests.vision.frames import ASTRONAUT_FACE, astronaut_face_crop, astronaut_grey, encode, png_header_only
 
 FACE_KEYS = {"box", "emotion", "confidence", "scores"}

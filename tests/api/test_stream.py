@@ -11,9 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from model.labels import EMOTIONS
 from service.api.routes.stream import LatestFrame
 from service.main import create_app
-from tests.conftest import EMOTIONS, PAGE_ORIGIN, vision_settings
+from tests.support import PAGE_ORIGIN, vision_settings
 from tests.vision.frames import encode, webcam_face_box, webcam_frame
 
 FRAME = encode(webcam_frame())

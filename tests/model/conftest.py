@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from model import train
-from model.data import EMOTIONS, FACE_SIDE
+from model.data import FACE_SIDE
 from model.export import export
+from model.labels import EMOTIONS
 
 FER2013 = Path(__file__).resolve().parents[3] / "shared/data/fer2013/fer2013.csv.gz"
 TINY_WIDTHS = "(8,16,16,16)"

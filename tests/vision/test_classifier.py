@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from model.labels import EMOTIONS
 from service.config import MODEL_DIR
 from service.vision.classifier import EmotionClassifier, crop_faces
 from service.vision.errors import ModelError
 from service.vision.faces import Box
-from tests.conftest import EMOTIONS, write_tiny_model
+from tests.support import write_tiny_model
 from tests.vision.frames import ASTRONAUT_FACE, astronaut_grey, fer_faces
 
 
