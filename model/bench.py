@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import onnxruntime as ort
 from model.data import FACE_SIDE
 from model.evaluate import UnusableModelError, open_session
 from model.measure import parameter_count
+from service.timing import time_repeated
 from service.vision.kernels import cpu_description
 
 DEFAULT_MODEL = Path(__file__).with_name("emotion.onnx")
@@ -34,14 +34,8 @@ def ms_per_face(session: ort.InferenceSession, batch_size: int, repeats: int, wa
     """Median wall time of one run, divided by the batch size."""
     input_name = session.get_inputs()[0].name
     faces = np.random.default_rng(0).uniform(0, 255, (batch_size, 1, FACE_SIDE, FACE_SIDE)).astype(np.float32)
-    for _ in range(warmup):
-        session.run(None, {input_name: faces})
-    seconds = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        session.run(None, {input_name: faces})
-        seconds.append(time.perf_counter() - started)
-    return float(np.median(seconds)) * 1000 / batch_size
+    times = time_repeated(lambda: session.run(None, {input_name: faces}), repeats, warmup)
+    return times.median_ms / batch_size
 
 
 def benchmark(model_paths: list[Path], repeats: int = 200) -> list[dict[str, Any]]:

@@ -18,11 +18,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
 
 import cv2
 import httpx
@@ -31,6 +30,7 @@ from PIL import Image
 
 from service.config import Settings
 from service.localserver import served
+from service.timing import CallTimes, time_each
 from service.vision.classifier import crop_faces
 from service.vision.engine import VisionEngine
 from service.vision.faces import DETECTOR_CASCADE, Box
@@ -38,7 +38,6 @@ from service.vision.images import decode_grey
 
 FRAME_SHAPE = (480, 640)
 ASTRONAUT_FACE = Box(177, 66, 95, 95)  # in skimage's 512x512 astronaut
-Input = TypeVar("Input")
 STOCK_SCALE, STOCK_NEIGHBOURS, STOCK_MIN_FACE_PX = 1.1, 5, 24  # OpenCV's usual call
 JPEG_HEADERS = {"Content-Type": "image/jpeg"}
 
@@ -109,28 +108,12 @@ def one_core() -> Iterator[None]:
         os.sched_setaffinity(0, cores)
 
 
-def timed(step: Callable[[Input], object], inputs: Sequence[Input]) -> tuple[list[float], float]:
-    """Wall milliseconds of each call, and the mean CPU milliseconds per call."""
-    step(inputs[0])  # warm-up: first-call allocations are not what a running server pays
-    wall_ms = []
-    cpu_started = time.thread_time()
-    for item in inputs:
-        started = time.perf_counter()
-        step(item)
-        wall_ms.append((time.perf_counter() - started) * 1000)
-    return wall_ms, (time.thread_time() - cpu_started) * 1000 / len(inputs)
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    return float(np.percentile(values, share * 100))
-
-
-def report(label: str, wall_ms: Sequence[float], cpu_ms: float | None = None) -> float:
-    mean = statistics.fmean(wall_ms)
-    cpu = f"  cpu {cpu_ms:7.1f} ms" if cpu_ms is not None else ""
-    p50, p95 = percentile(wall_ms, 0.5), percentile(wall_ms, 0.95)
-    print(f"  {label:<44} mean {mean:7.1f} ms  p50 {p50:7.1f}  p95 {p95:7.1f}{cpu}")
-    return mean
+def report(label: str, times: CallTimes) -> float:
+    """One line of the bench: mean, p50 and p95 wall milliseconds (and CPU, when measured); the mean."""
+    cpu = f"  cpu {times.cpu_mean_ms:7.1f} ms" if times.cpu_ms else ""
+    p50, p95 = times.percentile_ms(0.5), times.percentile_ms(0.95)
+    print(f"  {label:<44} mean {times.mean_ms:7.1f} ms  p50 {p50:7.1f}  p95 {p95:7.1f}{cpu}")
+    return times.mean_ms
 
 
 def in_process(engine: VisionEngine, clip: list[bytes]) -> None:
@@ -144,33 +127,35 @@ def in_process(engine: VisionEngine, clip: list[bytes]) -> None:
         return engine.classify(grey, [Box(*map(int, box)) for box in found])
 
     print(f"Video frames, 640x480, one core ({len(clip)} frames, 1-2 faces ~100-110 px):")
-    naive_ms = report("naive: stock Haar minSize 24 + classify", *timed(naive, clip))
-    report("stock Haar minSize 96 + classify (reference)", *timed(lambda frame: naive(frame, 96), clip))
+    naive_ms = report("naive: stock Haar minSize 24 + classify", time_each(naive, clip))
+    report("stock Haar minSize 96 + classify (reference)", time_each(lambda frame: naive(frame, 96), clip))
     session = engine.open_stream()
-    ours_ms = report("ours: stream path end to end", *timed(session.analyse_frame, clip))
+    ours_ms = report("ours: stream path end to end", time_each(session.analyse_frame, clip))
     print(f"  speed-up over naive: {naive_ms / ours_ms:.1f}x")
     breakdown = [session.analyse_frame(frame).timings for frame in clip]
     for stage in ("decode_ms", "detect_ms", "classify_ms"):
         print(f"    {stage[:-3]:<10} {statistics.fmean(getattr(t, stage) for t in breakdown):6.2f} ms/frame")
     greys = [decode_grey(frame, limits) for frame in clip]
     min_face = round(engine.stream.min_face_fraction * min(FRAME_SHAPE))
-    full_scan = timed(lambda grey: engine.detector.scan(grey, min_face), greys)
-    report("ours: full scan alone (every frame)", *full_scan)
+    report(
+        "ours: full scan alone (every frame)",
+        time_each(lambda grey: engine.detector.scan(grey, min_face), greys),
+    )
     print("Classification:")
     face = crop_faces(greys[0], [Box(0, 0, 100, 100)], engine.classifier.input_size)
     for batch in (1, 8):
         crops = np.repeat(face, batch, axis=0)
-        wall, cpu = timed(engine.classifier.classify, [crops] * 50)
-        per_face_ms = statistics.fmean(wall) / batch
-        print(f"  batch of {batch}: {per_face_ms:6.2f} ms per face (cpu {cpu / batch:.2f})")
+        times = time_each(engine.classifier.classify, [crops] * 50)
+        per_face_ms, cpu_ms = times.mean_ms / batch, times.cpu_mean_ms / batch
+        print(f"  batch of {batch}: {per_face_ms:6.2f} ms per face (cpu {cpu_ms:.2f})")
     print("Photos through the /predict path, one core:")
     astronaut = jpeg(astronaut_grey(), 90)
-    report("astronaut 512x512, min_face 24", *timed(engine.analyse_photo, [astronaut] * 5))
+    report("astronaut 512x512, min_face 24", time_each(engine.analyse_photo, [astronaut] * 5))
     group, faces = group_photo()
     for min_face_px in (24, 48, 96):
         found = len(engine.analyse_photo(group, min_face_px=min_face_px).faces)
         label = f"group 1280x960, min_face {min_face_px}: {found}/{faces} faces"
-        report(label, *timed(partial(engine.analyse_photo, min_face_px=min_face_px), [group] * 3))
+        report(label, time_each(partial(engine.analyse_photo, min_face_px=min_face_px), [group] * 3))
 
 
 @contextmanager
@@ -234,7 +219,7 @@ def over_loopback(clip: list[bytes], requests: int, stream_seconds: float) -> No
         print(f"POST /predict over HTTP on 127.0.0.1 (astronaut 512x512 JPEG, {os.cpu_count()} cores):")
         for concurrency in (1, 4, 16):
             latencies, throughput = asyncio.run(predict_load(url, photo, concurrency, requests))
-            report(f"concurrency {concurrency:>2} ({throughput:5.1f} requests/s)", latencies)
+            report(f"concurrency {concurrency:>2} ({throughput:5.1f} requests/s)", CallTimes(latencies, []))
         print(f"WS /ws/stream, one frame in flight per stream, {stream_seconds:g} s each:")
         for streams in (1, 8):
             rates = asyncio.run(stream_load(url, clip, streams, stream_seconds))

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from service.news.affect import Affect, AffectScorer
@@ -21,6 +18,7 @@ from service.news.mood import Mood
 from service.news.ranking import Policy, StoryPool, rank
 from service.news.samples import load_samples
 from service.news.stories import Story, title_words
+from service.timing import CallTimes, time_repeated
 
 MOODS = {
     "sad, uplift": (Mood.of("sad"), Policy.UPLIFT),
@@ -52,28 +50,12 @@ def synthetic_stories(count: int, seed: int = 7) -> list[Story]:
     return stories
 
 
-@dataclass(frozen=True)
-class Timing:
-    """Milliseconds per run: wall-clock median and 95th percentile, and the median CPU time of the thread
-    (which a busy machine does not inflate)."""
-
-    median_ms: float
-    p95_ms: float
-    cpu_median_ms: float
-
-    def __str__(self) -> str:
-        wall = f"median {self.median_ms:.2f} ms, p95 {self.p95_ms:.2f} ms"
-        return f"{wall}, CPU median {self.cpu_median_ms:.2f} ms"
-
-
-def timed(run: Callable[[], object], repeats: int) -> Timing:
-    wall, cpu = [], []
-    for _ in range(repeats):
-        wall_started, cpu_started = time.perf_counter(), time.thread_time()
-        run()
-        cpu.append((time.thread_time() - cpu_started) * 1000)
-        wall.append((time.perf_counter() - wall_started) * 1000)
-    return Timing(statistics.median(wall), statistics.quantiles(wall, n=20)[-1], statistics.median(cpu))
+def described(times: CallTimes) -> str:
+    """Wall median and 95th percentile, and the CPU median (which a busy machine does not inflate)."""
+    return (
+        f"median {times.median_ms:.2f} ms, p95 {times.percentile_ms(0.95):.2f} ms, "
+        f"CPU median {times.cpu_median_ms:.2f} ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -88,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     scored: list[tuple[Story, Affect]] = [(s, scorer.score(s.title, s.summary)) for s in stories]
     scoring_ms = (time.perf_counter() - started) * 1000
-    pool_timing = timed(lambda: StoryPool.build(scored), 5)
+    pool_timing = described(time_repeated(lambda: StoryPool.build(scored), 5, warmup=0))
     pool = StoryPool.build(scored)
     print(f"{len(pool)} stories: affect scoring {scoring_ms / len(pool):.3f} ms per story (at ingest)")
     print(f"pool build: {pool_timing} (after each refresh that brings new stories)")
@@ -106,7 +88,9 @@ def main(argv: list[str] | None = None) -> None:
                 max_per_source=3,
             )
 
-        print(f"rank {arguments.limit} for {name}: {timed(rank_page, arguments.repeats)}")
+        print(
+            f"rank {arguments.limit} for {name}: {described(time_repeated(rank_page, arguments.repeats, 0))}"
+        )
 
 
 if __name__ == "__main__":
