@@ -292,7 +292,7 @@ def test_every_emotion_colour_is_visible_on_its_track_and_the_timeline_has_a_leg
 ) -> None:
     page, _ = open_page(browser_without_camera, DESKTOP)
     expect(page.locator(".legend li")).to_have_text(list(EMOTIONS))
-    expect(page.locator(".timeline-axis").first).to_contain_text("now")
+    expect(page.locator("#timeline + .timeline-axis")).to_contain_text("now")
     ratios = page.evaluate(
         """() => {
           const luminance = (css) => {
