@@ -17,9 +17,9 @@ from pathlib import Path
 import cv2
 
 from service.config import Settings
+from service.photos import photos_in
 from service.timeline import Plot, RowWriter, Summary, page_colours
 from service.video import (
-    PHOTO_SUFFIXES,
     VIDEO_SUFFIXES,
     AnalysedFrame,
     VideoError,
@@ -30,7 +30,7 @@ from service.video import (
 from service.vision.annotate import draw_faces
 from service.vision.engine import VisionEngine
 from service.vision.errors import ModelError
-from service.vision.results import Analysis, Timings
+from service.vision.images import PHOTO_SUFFIXES
 
 FORMATS = ("csv", "jsonl")
 INTERRUPTED = 130  # what shells report for a command stopped by Ctrl-C
@@ -92,12 +92,6 @@ def expand(inputs: list[str]) -> Iterator[Path]:
             yield from (Path(line.strip()) for line in sys.stdin if line.strip())
         else:
             yield Path(item)
-
-
-def photos_in(folder: Path) -> list[Path]:
-    return sorted(
-        path for path in folder.rglob("*") if path.suffix.lower() in PHOTO_SUFFIXES and path.is_file()
-    )
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -206,6 +200,5 @@ def annotate_frame(
         out = arguments.out / f"{path.stem}.annotated.mp4"
         writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), fps, (frame.width, frame.height))
     if frame.image_bgr is not None:
-        analysis = Analysis(frame.faces, frame.mood, frame.width, frame.height, Timings(0, 0, 0), None)
-        writer.write(draw_faces(frame.image_bgr, analysis))
+        writer.write(draw_faces(frame.image_bgr, frame.faces))
     return writer

@@ -13,12 +13,16 @@ from typing import TextIO
 from service.api.schemas import PredictOut
 from service.vision.annotate import write_annotated
 from service.vision.engine import VisionEngine
-from service.vision.images import ImageError, ImageLimits
+from service.vision.images import LOCAL_FILE_LIMITS, PHOTO_SUFFIXES, ImageError
 
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 FORMATS = ("table", "jsonl", "csv")
-# A local file is the user's own: no upload limit, only what memory allows (a 250-megapixel photo).
-LOCAL_LIMITS = ImageLimits(max_bytes=1 << 30, max_pixels=250_000_000)
+
+
+def photos_in(folder: Path) -> list[Path]:
+    """The photos in `folder` and below, in name order."""
+    return sorted(
+        path for path in folder.rglob("*") if path.suffix.lower() in PHOTO_SUFFIXES and path.is_file()
+    )
 
 
 def photo_paths(arguments: Sequence[str]) -> Iterator[Path]:
@@ -29,9 +33,7 @@ def photo_paths(arguments: Sequence[str]) -> Iterator[Path]:
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file()
-            )
+            yield from photos_in(path)
         elif not path.exists() and glob.has_magic(argument) and (matches := sorted(glob.glob(argument))):
             yield from photo_paths(matches)
         else:
@@ -91,7 +93,7 @@ def predict_photos(
         found += 1
         try:
             data = path.read_bytes()
-            analysis = engine.analyse_photo(data, detect, min_face, limits=LOCAL_LIMITS)
+            analysis = engine.analyse_photo(data, detect, min_face, limits=LOCAL_FILE_LIMITS)
             if annotate_dir is not None:
                 write_annotated(annotate_dir / path.name, data, analysis)
         except (OSError, ImageError) as error:
@@ -100,6 +102,6 @@ def predict_photos(
             continue
         report.add(path, PredictOut.of(analysis))
     if not found:
-        print("moodfeed: no photos (.jpg, .jpeg, .png, .webp) found there", file=sys.stderr)
+        print(f"moodfeed: no photos ({', '.join(PHOTO_SUFFIXES)}) found there", file=sys.stderr)
         return 1
     return 1 if failures else 0

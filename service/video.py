@@ -23,12 +23,10 @@ import numpy as np
 
 from service.config import Settings
 from service.vision.engine import VisionEngine
-from service.vision.images import ImageError, ImageLimits, decode_grey
+from service.vision.images import LOCAL_FILE_LIMITS, ImageError, decode_grey
 from service.vision.results import EmotionReading, Face
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".webm", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv")
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
-PHOTO_LIMITS = ImageLimits(max_bytes=1 << 30, max_pixels=250_000_000)  # a local file: only memory limits
 DEFAULT_FPS = 30.0  # for a file that does not say its frame rate
 
 
@@ -139,7 +137,7 @@ def analyze_photos(
     session = engine.open_stream()
     for index, path in enumerate(paths):
         try:
-            grey = decode_grey(path.read_bytes(), PHOTO_LIMITS)
+            grey = decode_grey(path.read_bytes(), LOCAL_FILE_LIMITS)
         except (ImageError, OSError) as error:
             yield path, error
             continue

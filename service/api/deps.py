@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.templating import Jinja2Templates
 from starlette.requests import HTTPConnection
 
+from service.api.limits import client_key
 from service.api.shares import ClientShares
 from service.api.vision import Vision
 from service.config import Settings
@@ -61,7 +62,7 @@ VisionDep = Annotated[Vision, Depends(get_vision)]
 
 def client_of(connection: HTTPConnection) -> str:
     """The client's address, the key of its fair shares and limits."""
-    return connection.client.host if connection.client else "unknown"
+    return client_key(connection.scope)
 
 
 def get_uploads(request: Request) -> ClientShares:

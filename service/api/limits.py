@@ -10,7 +10,7 @@ import json
 import math
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -21,6 +21,22 @@ UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 # RFC 6455: "Try Again Later", the server is overloaded.
 CLOSE_TRY_AGAIN_LATER = 1013
+
+
+def client_key(scope: Scope) -> str:
+    """The client's address as the server sees it: the key of its rate limit, caps and fair shares."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+async def send_json_error(
+    send: Send, status: int, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """A whole JSON error response `{"detail": ...}` straight from ASGI middleware."""
+    body = json.dumps({"detail": detail}).encode()
+    all_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": [*all_headers, *headers]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class TokenBuckets:
@@ -70,8 +86,7 @@ class RateLimit:
         if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
-        client = scope["client"][0] if scope.get("client") else "unknown"
-        wait_s = self.buckets.take(client)
+        wait_s = self.buckets.take(client_key(scope))
         if wait_s == 0.0:
             await self.app(scope, receive, send)
             return
@@ -81,14 +96,7 @@ class RateLimit:
             f"rate limit exceeded: {self.buckets.rate_per_s:g} requests/s per client "
             f"(bursts of {self.buckets.burst}); retry after {retry_after_s} s"
         )
-        body = json.dumps({"detail": detail}).encode()
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"retry-after", str(retry_after_s).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 429, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_json_error(send, 429, detail, [(b"retry-after", str(retry_after_s).encode())])
 
 
 class StreamSlots:
@@ -110,7 +118,7 @@ class StreamSlots:
         if scope["type"] != "websocket":
             await self.app(scope, receive, send)
             return
-        client = scope["client"][0] if scope.get("client") else "unknown"
+        client = client_key(scope)
         reason = None
         if self.open_streams >= self.max_streams:
             reason = f"server busy: all {self.max_streams} stream slots are in use, try again later"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import time
 from urllib.parse import urlsplit
@@ -13,7 +12,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.limits import UNLIMITED_PATHS, RateLimit, StreamSlots
+from service.api.limits import UNLIMITED_PATHS, RateLimit, StreamSlots, send_json_error
 from service.api.routes.docs import DOCS_PATHS
 from service.config import Settings
 from service.observability import REQUEST_DURATION
@@ -220,14 +219,6 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, send_headers_only)
-
-
-async def send_json_error(send: Send, status: int, detail: str) -> None:
-    """A whole JSON error response `{"detail": ...}` straight from ASGI middleware."""
-    body = json.dumps({"detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:

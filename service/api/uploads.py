@@ -7,7 +7,7 @@ file; frames and photos must never touch the disk, so the part is kept in memory
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from fastapi import HTTPException, Request, status
 from starlette.datastructures import UploadFile
@@ -57,18 +57,16 @@ async def read_image_upload(request: Request, limits: ImageLimits) -> bytes:
         if media_type.lower().startswith("multipart/form-data"):
             return await _read_form_file(request, limits)
         check_media_type(media_type)
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit():
-            check_byte_count(int(declared), limits)
-        return b"".join([chunk async for chunk in _capped(request.stream(), limits)])
     except ImageError as error:
         raise http_error(error) from None
     except ClientDisconnect:
         raise UploadAborted from None
+    return await read_capped(request, limits.max_bytes, "image")
 
 
 async def _read_form_file(request: Request, limits: ImageLimits) -> bytes:
-    body = _capped(request.stream(), limits, allowance_bytes=MULTIPART_OVERHEAD_BYTES)
+    # Boundaries and part headers come on top of the image.
+    body = _capped(request.stream(), lambda total: check_byte_count(total - MULTIPART_OVERHEAD_BYTES, limits))
     parser = MultiPartParser(request.headers, body, max_files=1, max_fields=8)
     parser.spool_max_size = limits.max_bytes + MULTIPART_OVERHEAD_BYTES  # so no part rolls over to a file
     try:
@@ -90,32 +88,30 @@ async def _read_form_file(request: Request, limits: ImageLimits) -> bytes:
 
 
 async def _capped(
-    chunks: AsyncIterator[bytes], limits: ImageLimits, allowance_bytes: int = 0
+    chunks: AsyncIterator[bytes], check_total: Callable[[int], None]
 ) -> AsyncGenerator[bytes, None]:
-    """Pass the body through until it outgrows the image limit (plus an allowance), then refuse it."""
+    """Pass the body through, calling `check_total` with the bytes so far, which refuses it once too large."""
     total = 0
     async for chunk in chunks:
         total += len(chunk)
-        check_byte_count(total - allowance_bytes, limits)
+        check_total(total)
         yield chunk
 
 
 async def read_capped(request: Request, max_bytes: int, what: str) -> bytes:
     """A raw body of at most `max_bytes` (413 past it, before more is read); `UploadAborted` if the client
     leaves first. `what` names the body in the refusal ("video")."""
+
+    def check_total(total: int) -> None:
+        if total > max_bytes:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE, f"the {what} is larger than the limit of {max_bytes} bytes"
+            )
+
     declared = request.headers.get("content-length", "")
-    too_large = HTTPException(
-        status.HTTP_413_CONTENT_TOO_LARGE, f"the {what} is larger than the limit of {max_bytes} bytes"
-    )
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
-    chunks, total = [], 0
+    if declared.isdigit():
+        check_total(int(declared))
     try:
-        async for chunk in request.stream():
-            total += len(chunk)
-            if total > max_bytes:
-                raise too_large
-            chunks.append(chunk)
+        return b"".join([chunk async for chunk in _capped(request.stream(), check_total)])
     except ClientDisconnect:
         raise UploadAborted from None
-    return b"".join(chunks)

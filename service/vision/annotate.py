@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from service.vision.results import Analysis
+from service.vision.results import Analysis, Face
 
 BOX_BGR = (80, 200, 80)
 
@@ -17,13 +18,13 @@ BOX_BGR = (80, 200, 80)
 def annotated_copy(data: bytes, analysis: Analysis) -> np.ndarray:
     """The photo upright (EXIF applied, as the boxes are), in colour, with each face boxed and labelled."""
     image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
-    return draw_faces(cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR), analysis)
+    return draw_faces(cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR), analysis.faces)
 
 
-def draw_faces(canvas: np.ndarray, analysis: Analysis) -> np.ndarray:
-    """`canvas` (BGR, changed in place and returned) with each face of `analysis` boxed and labelled."""
+def draw_faces(canvas: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+    """`canvas` (BGR, changed in place and returned) with each face boxed and labelled."""
     thickness = max(2, round(min(canvas.shape[:2]) / 300))
-    for index, face in enumerate(analysis.faces, start=1):
+    for index, face in enumerate(faces, start=1):
         box = face.box
         cv2.rectangle(canvas, (box.x, box.y), (box.x + box.w, box.y + box.h), BOX_BGR, thickness)
         label = f"{index} {face.reading.emotion} {face.reading.confidence:.0%}"

@@ -58,6 +58,12 @@ class ImageLimits:
     max_pixels: int
 
 
+# The file names `moodfeed predict` and `moodfeed analyze` take for photos, and the limits for a local file:
+# it is the user's own, so no upload limit, only what memory allows (a 250-megapixel photo).
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+LOCAL_FILE_LIMITS = ImageLimits(max_bytes=1 << 30, max_pixels=250_000_000)
+
+
 def check_media_type(media_type: str | None) -> None:
     """Refuse a declared media type we do not take; `None` (undeclared) is left to the decoder to judge."""
     if media_type is None:
