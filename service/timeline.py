@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import IO, Any
 
+from service.api.schemas import DECIMALS, BoxOut, EmotionOut
 from service.video import AnalysedFrame
 
 SEGMENTS = 10  # the summary's dominant emotion over this many equal stretches of time
@@ -38,12 +39,12 @@ class RowWriter:
             self._files.append(self._jsonl)
 
     def add(self, frame: AnalysedFrame) -> None:
-        mood = [frame.mood.emotion, round(frame.mood.confidence, 4)] if frame.mood else ["", ""]
+        mood = [frame.mood.emotion, round(frame.mood.confidence, DECIMALS)] if frame.mood else ["", ""]
         if self._csv is not None:
             where = [frame.source, round(frame.time_s, 3), frame.frame]
             for face in frame.faces:
                 box, reading = face.box, face.reading
-                scores = [round(reading.scores[label], 4) for label in self.labels]
+                scores = [round(reading.scores[label], DECIMALS) for label in self.labels]
                 face_cells = [
                     face.track_id,
                     box.x,
@@ -51,7 +52,7 @@ class RowWriter:
                     box.w,
                     box.h,
                     reading.emotion,
-                    round(reading.confidence, 4),
+                    round(reading.confidence, DECIMALS),
                 ]
                 self._csv.writerow([*where, *face_cells, *scores, *mood])
             if not frame.faces:
@@ -67,7 +68,8 @@ class RowWriter:
 
 
 def frame_json(frame: AnalysedFrame) -> dict[str, Any]:
-    """One analysed frame as a JSON object (the rows of `moodfeed analyze` and of `POST /analyze`)."""
+    """One analysed frame as a JSON object (the rows of `moodfeed analyze` and of `POST /analyze`), its
+    readings in the API's own shape and rounding."""
     return {
         "source": frame.source,
         "time_s": round(frame.time_s, 3),
@@ -75,20 +77,14 @@ def frame_json(frame: AnalysedFrame) -> dict[str, Any]:
         "faces": [
             {
                 "track_id": face.track_id,
-                "box": {"x": face.box.x, "y": face.box.y, "w": face.box.w, "h": face.box.h},
+                "box": BoxOut.of(face.box).model_dump(),
                 "held": face.held,
-                "emotion": face.reading.emotion,
-                "confidence": round(face.reading.confidence, 4),
-                "scores": {label: round(p, 4) for label, p in face.reading.scores.items()},
+                **EmotionOut.of(face.reading).model_dump(),
             }
             for face in frame.faces
         ],
-        "mood": None if frame.mood is None else {
-            "emotion": frame.mood.emotion,
-            "confidence": round(frame.mood.confidence, 4),
-            "scores": {label: round(p, 4) for label, p in frame.mood.scores.items()},
-        },
-    }  # fmt: skip
+        "mood": None if frame.mood is None else EmotionOut.of(frame.mood).model_dump(),
+    }
 
 
 class Summary:
