@@ -9,10 +9,11 @@ import socket
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Protocol
 
 import uvicorn
 
-from service import analyze, bench
+from service import affect_lines, analyze, bench
 from service.config import Settings
 from service.main import create_app
 from service.news.sources import FeedListError
@@ -87,6 +88,26 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
+class Command(Protocol):
+    """A module that is one subcommand: its docstring describes it, and it adds its arguments and runs."""
+
+    __doc__: str | None
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, arguments: argparse.Namespace) -> int: ...
+
+
+def add_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, module: Command, summary: str
+) -> None:
+    parser = commands.add_parser(
+        name, help=summary, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    module.add_arguments(parser)
+    parser.set_defaults(run=module.run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     defaults = Settings()
     parser = argparse.ArgumentParser(prog="moodfeed", description=__doc__)
@@ -129,17 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a copy of each photo with its faces boxed and labelled here",
     )
     predict_parser.set_defaults(run=predict)
-    analyze_parser = commands.add_parser(
-        "analyze",
-        help="turn videos and photos into emotion timelines (CSV, JSON Lines, summary, plot)",
-        description=analyze.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    add_command(
+        commands, "analyze", analyze, "turn videos and photos into emotion timelines (CSV, JSON Lines, plot)"
     )
-    analyze.add_arguments(analyze_parser)
-    analyze_parser.set_defaults(run=analyze.run)
-    bench_parser = commands.add_parser("bench", help="time the vision engine here, naive pipeline vs ours")
-    bench.add_arguments(bench_parser)
-    bench_parser.set_defaults(run=bench.run)
+    add_command(
+        commands, "affect", affect_lines, "score text lines as the news feed scores stories (JSON Lines)"
+    )
+    add_command(commands, "bench", bench, "time the vision engine here, naive pipeline vs ours")
     return parser
 
 

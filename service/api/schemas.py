@@ -186,8 +186,8 @@ class StoryOut(BaseModel):
     summary: str
     categories: list[str]
     image: str | None
-    valence: float
-    arousal: float
+    valence: float  # -1 (sad) to 1 (glad)
+    emotions: dict[str, float]  # anger, disgust, fear, joy, sadness, surprise: each 0 (absent) to 1 (strong)
     score: float
     reason: str
 
@@ -215,7 +215,7 @@ class FeedOut(BaseModel):
                     categories=list(item.story.categories),
                     image=item.story.image,
                     valence=item.affect.valence,
-                    arousal=item.affect.arousal,
+                    emotions=item.affect.as_dict(),
                     score=item.score,
                     reason=item.reason,
                 )

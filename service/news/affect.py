@@ -1,99 +1,124 @@
-"""The affect of a story: how positive it reads (valence), how stirring (arousal), how novel.
+"""The affect of a story: how positive it reads (valence) and how much of six emotions it carries.
 
-Valence is VADER's compound score (vaderSentiment, MIT, lexicon shipped in the wheel, no network), with
-the headline weighted above the summary because the headline is what a reader takes in first.
-No maintained offline library gives arousal under a licence we can ship (the NRC VAD and Warriner norms
-are research-only or no-derivatives), so arousal is estimated from VADER's own intensity (the share of
-emotionally charged words and how strong the compound is) plus short lists of words that news uses
-for agitating or calming events, and emphatic punctuation. Novelty, used when the viewer is surprised,
-counts words of discovery and surprise. All three are computed once, at ingest.
+Scores come from the story affect lexicon that `python -m model.story_affect` trains (its card is
+`model/STORY_AFFECT.md`): seven numbers per word (valence, then `STORY_EMOTIONS`), the mean over a
+text's known words, plus VADER's compound score of the headline. Both parts are linear in the text's
+length and need nothing but numpy and the lexicon file, so a story scores in tens of microseconds.
+The headline weighs more than the summary because the headline is what a reader takes in first.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-_HEADLINE_WEIGHT = 0.65
-_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+from model.labels import STORY_EMOTIONS
+from service.config import MODEL_DIR
+
+LEXICON_PATH = MODEL_DIR / "story_affect.npz"
+OUTPUTS = ("valence", *STORY_EMOTIONS)
+NOTABLE = 0.5  # how far from its median toward its upper quartile an emotion must be to be carried
+NEAR_STRONGEST = 0.75  # a second emotion counts as carried when it stands out at least this much as the first
+HEADLINE_WEIGHT = 0.65  # of a story with a summary; the summary has the rest
+_WORD = re.compile(r"[a-z]+")
 
 
-class _Lexicon:
-    """A word list: exact words (and their -s plurals) plus stems matched as prefixes."""
-
-    def __init__(self, entries: tuple[str, ...]):
-        self.stems = tuple(entry[:-1] for entry in entries if entry.endswith("-"))
-        words = [entry for entry in entries if not entry.endswith("-")]
-        self.words = frozenset(words + [word + "s" for word in words])
-
-    def count(self, words: list[str]) -> int:
-        return sum(1 for word in words if word in self.words or word.startswith(self.stems))
-
-
-# News words for agitating and calming events, and for novelty. A word ending in "-" is a stem that
-# matches any word it begins ("kill-": killed, killing); any other matches itself and its plural in -s.
-# fmt: off
-_AGITATING = _Lexicon((
-    "attack-", "bomb-", "blast-", "explo-", "kill-", "dead", "deadly", "death-", "shoot-", "shot", "gunman",
-    "gunmen", "war", "invasion", "invade-", "missile-", "crisis", "crises", "emergenc-", "urgent", "breaking",
-    "chaos", "chaotic", "panic-", "riot-", "violen-", "terror-", "threat-", "crash-", "collaps-", "plung-",
-    "soar-", "surg-", "storm-", "hurricane-", "flood-", "wildfire-", "earthquake-", "evacuat-", "outrage-",
-    "furious", "fury", "scandal-", "shock-", "stunn-", "thrill-", "triumph-", "victor-", "celebrat-",
-    "jubila-", "ecsta-", "record", "massacre-", "hostage-", "arrest-", "protest-", "clash-", "fight-",
-))
-_CALMING = _Lexicon((
-    "calm-", "quiet-", "gentle", "gently", "peace-", "relax-", "rest", "restful", "slow-", "sooth-", "serene",
-    "serenity", "tranquil-", "garden-", "meditat-", "mindful-", "nap", "sleep-", "cosy", "cozy", "tea",
-    "walk-", "knit-", "bird-", "meadow-", "library", "libraries", "reading", "recipe", "baking", "bakery",
-    "community", "communities", "volunteer-", "kindness", "heal", "healing", "restor-", "comfort-",
-))
-_NOVEL = _Lexicon((
-    "discover-", "unexpected-", "surpris-", "first", "unusual-", "rare", "rarest", "mystery", "mysteries",
-    "mysterious-", "breakthrough-", "invent-", "unveil-", "never", "bizarre", "astonish-", "unprecedented",
-    "newly", "found", "reveal-", "curious-", "weird-", "odd", "oddly",
-))
-# fmt: on
+def words_of(text: str) -> list[str]:
+    """The lower-case words of a text as the lexicon knows them (letters only; digits and marks split)."""
+    return _WORD.findall(text.lower())
 
 
 @dataclass(frozen=True, slots=True)
 class Affect:
-    """Valence in [-1, 1], sad to glad; arousal and novelty in [0, 1], calm to stirring and old to new."""
+    """Valence in [-1, 1] (sad to glad) and each of `STORY_EMOTIONS` in [0, 1] (absent to strong)."""
 
     valence: float
-    arousal: float
-    novelty: float
+    emotions: tuple[float, ...]  # in the order of STORY_EMOTIONS
+    carries: tuple[str, ...] = ()  # the emotions that stand out in this story, strongest first
+
+    def emotion(self, name: str) -> float:
+        return self.emotions[STORY_EMOTIONS.index(name)]
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(zip(STORY_EMOTIONS, self.emotions, strict=True))
+
+
+class LexiconError(RuntimeError):
+    """The lexicon file is missing, unreadable, or not for these outputs."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """The trained lexicon: a row of `OUTPUTS` per word, VADER's weight per output, and the intercepts."""
+
+    rows: dict[str, int]
+    weights: np.ndarray  # (words, outputs)
+    vader: np.ndarray  # (outputs,)
+    intercept: np.ndarray  # (outputs,)
+    typical: np.ndarray  # (emotions,) each emotion's median over the training headlines
+    notable: np.ndarray  # (emotions,) and its upper quartile: a story above it carries the emotion
+    sha256: str
+
+    @classmethod
+    def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
+        try:
+            data = path.read_bytes()
+            with np.load(path, allow_pickle=False) as arrays:
+                words = bytes(arrays["words"]).decode("utf-8").split("\n")
+                outputs = tuple(bytes(arrays["outputs"]).decode("utf-8").split("\n"))
+                weights = arrays["weights"].astype(np.float32)
+                vader, intercept = arrays["vader"].astype(np.float32), arrays["intercept"].astype(np.float32)
+                typical, notable = arrays["typical"].astype(np.float32), arrays["notable"].astype(np.float32)
+        except (OSError, KeyError, ValueError) as error:
+            raise LexiconError(f"story affect lexicon {path} cannot be read: {error}") from None
+        if outputs != OUTPUTS or weights.shape != (len(words), len(OUTPUTS)):
+            raise LexiconError(f"story affect lexicon {path} gives {outputs}, expected {OUTPUTS}")
+        rows = {word: row for row, word in enumerate(words)}
+        return cls(rows, weights, vader, intercept, typical, notable, hashlib.sha256(data).hexdigest())
 
 
 class AffectScorer:
-    """Scores stories with one VADER analyser, loaded once (its lexicon takes a moment to read)."""
+    """Scores stories with the lexicon and one VADER analyser, both loaded once."""
 
-    def __init__(self) -> None:
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon or Lexicon.load()
         self._vader = SentimentIntensityAnalyzer()
 
     def score(self, title: str, summary: str = "") -> Affect:
-        headline = self._vader.polarity_scores(title)
+        lexicon = self.lexicon
+        words = self._mean_row(title)
         if summary:
-            body = self._vader.polarity_scores(summary)
-            valence = _HEADLINE_WEIGHT * headline["compound"] + (1 - _HEADLINE_WEIGHT) * body["compound"]
-            charged_share = max(headline["pos"] + headline["neg"], body["pos"] + body["neg"])
-        else:
-            valence = headline["compound"]
-            charged_share = headline["pos"] + headline["neg"]
-        words = _WORD.findall(f"{title} {summary}".lower())
-        agitating, calming = _AGITATING.count(words), _CALMING.count(words)
-        emphasis = title.count("!") + sum(1 for word in title.split() if len(word) > 3 and word.isupper())
-        arousal = (
-            0.3
-            + 0.4 * min(1.0, 2 * charged_share) * abs(valence) ** 0.5
-            + 0.15 * min(agitating, 3)
-            - 0.1 * min(calming, 3)
-            + 0.05 * min(emphasis, 3)
+            words = HEADLINE_WEIGHT * words + (1 - HEADLINE_WEIGHT) * self._mean_row(summary)
+        compound = self._vader.polarity_scores(title)["compound"]
+        raw = lexicon.intercept + words + lexicon.vader * compound
+        valence = float(np.clip(raw[0], -1.0, 1.0))
+        emotions = np.clip(raw[1:], 0.0, 1.0)
+        return Affect(round(valence, 4), tuple(round(float(e), 4) for e in emotions), self._carried(emotions))
+
+    def _carried(self, emotions: np.ndarray) -> tuple[str, ...]:
+        """The emotions above their notable level and near the most outstanding one, strongest first.
+
+        Standing out is measured against ordinary headlines, not in absolute terms: every headline has
+        some surprise in this scorer's eyes, and hardly any has much disgust.
+        """
+        lexicon = self.lexicon
+        salience = (emotions - lexicon.typical) / np.maximum(lexicon.notable - lexicon.typical, 1e-6)
+        strongest = float(salience.max())
+        order = np.argsort(-salience, kind="stable")
+        return tuple(
+            STORY_EMOTIONS[i]
+            for i in order
+            if salience[i] >= NOTABLE and salience[i] >= NEAR_STRONGEST * strongest
         )
-        novelty = min(1.0, 0.35 * _NOVEL.count(words))
-        return Affect(round(valence, 4), round(_clamp(arousal), 4), round(novelty, 4))
 
-
-def _clamp(value: float) -> float:
-    return min(1.0, max(0.0, value))
+    def _mean_row(self, text: str) -> np.ndarray:
+        """The mean lexicon row of the text's known words; zeros when it has none."""
+        rows = [row for word in words_of(text) if (row := self.lexicon.rows.get(word)) is not None]
+        if not rows:
+            return np.zeros(len(OUTPUTS), dtype=np.float32)
+        return self.lexicon.weights[rows].mean(axis=0)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from service.config import Settings
-from service.news.affect import AffectScorer
+from service.news.affect import Affect, AffectScorer
 from service.news.fetcher import Fetcher
 from service.news.mood import Mood
 from service.news.ranking import Policy, RankedStory, StoryPool, rank
@@ -22,6 +22,7 @@ from service.news.refresher import FetchListener, Refresher
 from service.news.samples import load_samples
 from service.news.sources import FeedSource, load_sources
 from service.news.store import FeedState, RefreshLock, Store
+from service.news.stories import Story
 
 STORE_POLL_S = 2.0  # how soon another process's fetch reaches this one's page
 LEADER_RETRY_S = 30.0  # how soon a waiting process takes over fetching when the fetching one exits
@@ -79,6 +80,8 @@ class NewsFeed:
         self.options = options
         self._store: Store | None = None
         self._refresher: Refresher | None = None
+        self._scorer: AffectScorer | None = None
+        self._affects: dict[str, Affect] = {}  # the current pool's scores by story id, reused on reload
         self._tasks: list[asyncio.Task[None]] = []
         self._refresh_lock = RefreshLock(options.db_path.with_name(options.db_path.name + ".lock"))
         self._samples = StoryPool.build([], samples=True)
@@ -118,7 +121,7 @@ class NewsFeed:
         """
         options = self.options
         self._store = await asyncio.to_thread(Store, options.db_path)
-        scorer = await asyncio.to_thread(AffectScorer)
+        self._scorer = scorer = await asyncio.to_thread(AffectScorer)
         self._samples = StoryPool.build(await asyncio.to_thread(load_samples, scorer), samples=True)
         # Read before loading, so a write landing between the two is seen as a change.
         store_version = await asyncio.to_thread(self._store.data_version)
@@ -131,7 +134,6 @@ class NewsFeed:
                 max_bytes=options.max_bytes,
                 allow_private=options.allow_private,
             ),
-            scorer,
             interval_s=options.refresh_interval_s,
             jitter=options.refresh_jitter,
             retention_s=options.retention_s,
@@ -186,7 +188,17 @@ class NewsFeed:
         stored = await asyncio.to_thread(
             self.store.load, (source.url for source in self.sources), self.options.pool_size
         )
-        self._pool = await asyncio.to_thread(StoryPool.build, stored) if stored else self._samples
+        self._pool = await asyncio.to_thread(self._scored_pool, stored) if stored else self._samples
+
+    def _scored_pool(self, stories: list[Story]) -> StoryPool:
+        """The stories with their affect, scoring only those the last pool did not hold (CPU work)."""
+        if self._scorer is None:
+            raise RuntimeError("the news feed is not started")
+        scorer, known = self._scorer, self._affects
+        self._affects = {
+            story.id: known.get(story.id) or scorer.score(story.title, story.summary) for story in stories
+        }
+        return StoryPool.build([(story, self._affects[story.id]) for story in stories])
 
     def page(self, mood: Mood, policy: Policy, limit: int) -> FeedPage:
         """The stories ranked for a mood, from the current pool."""

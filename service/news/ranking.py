@@ -1,29 +1,38 @@
-"""Order stories for a mood: how well each story's affect suits it, how fresh it is, and variety.
+"""Order stories for a mood: what each emotion's viewer should be shown, how fresh it is, and variety.
 
-A policy says what suits each emotion. `uplift` (the default) follows mood regulation: sad, fearful,
-angry or disgusted viewers get positive, calmer stories, happy viewers keep positive ones, surprise
-favours novel ones and neutral shows the top recent stories. `match` follows mood congruence instead.
-For a mixed mood the fit is the probability-weighted mix of each emotion's fit, so the feed moves
-smoothly as the mood moves. Arrays are scored with numpy, so a few thousand stories rank in milliseconds.
+A policy maps each of the seven viewer emotions to an aim: which stories it admits at all and which it
+prefers among those. `match` follows mood congruence (a fearful viewer gets stories that carry fear, not
+anger); `uplift`, the default, follows mood regulation (sad viewers get hopeful, warm stories; angry ones
+calm, constructive ones; fearful ones reassuring ones; disgusted ones decent ones; happy ones keep
+positive ones; surprised ones get curious, positive ones). A neutral viewer gets the latest news under
+either policy. For a mixed mood, each story's fit is the probability-weighted mix of the aims' fits, and
+a story is shown only if aims holding at least half the mood admit it: a page may be shorter than
+`limit` rather than carry a story that contradicts the policy. Arrays are scored with numpy, so a few
+thousand stories rank in milliseconds.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
 
+from model.labels import STORY_EMOTIONS
 from service.news.affect import Affect
 from service.news.mood import Mood
 from service.news.stories import Story, near_duplicate, title_words
 
 # How much of a story's score is affect fit; the rest is recency.
 FIT_WEIGHT = 0.7
-_VALENCE_WEIGHT = 2.0  # valence is the better-measured dimension, and what "uplift" is mostly about
-_AROUSAL_WEIGHT = 1.0
+# An emotion this strong counts as fully there when fits are weighed (the scorer's 90th percentile is ~0.4).
+FULL = 0.5
+# Uplift shows only stories at least this positive.
+UPLIFTING_VALENCE = 0.05
+GRIEVOUS_VALENCE = -0.3  # what an angry viewer's match page also takes when anger is not found
+NEGATIVE_EMOTIONS = ("anger", "disgust", "fear", "sadness")
 
 
 class PolicyError(ValueError):
@@ -44,47 +53,15 @@ class Policy(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Aim:
-    """The stories that suit one emotion under one policy; None means that dimension does not matter."""
-
-    label: str  # how a story's reason opens, e.g. "uplifting"
-    valence: float | None
-    arousal: float | None
-    novelty_weight: float = 0.0
-
-
-AIMS: dict[Policy, dict[str, Aim]] = {
-    Policy.UPLIFT: {
-        "angry": Aim("calming", valence=0.5, arousal=0.15),
-        "disgust": Aim("restoring", valence=0.6, arousal=0.3),
-        "fear": Aim("reassuring", valence=0.5, arousal=0.15),
-        "sad": Aim("uplifting", valence=0.7, arousal=0.35),
-        "happy": Aim("upbeat", valence=0.7, arousal=0.55),
-        "surprise": Aim("something new", valence=0.3, arousal=None, novelty_weight=0.5),
-        "neutral": Aim("recent", valence=None, arousal=None),
-    },
-    Policy.MATCH: {
-        "angry": Aim("stirring", valence=-0.6, arousal=0.85),
-        "disgust": Aim("troubling", valence=-0.6, arousal=0.6),
-        "fear": Aim("tense", valence=-0.5, arousal=0.8),
-        "sad": Aim("sombre", valence=-0.7, arousal=0.3),
-        "happy": Aim("upbeat", valence=0.7, arousal=0.6),
-        "surprise": Aim("surprising", valence=None, arousal=0.75, novelty_weight=0.5),
-        "neutral": Aim("recent", valence=None, arousal=None),
-    },
-}
-
-
-@dataclass(frozen=True, slots=True)
 class StoryPool:
     """An immutable snapshot of the stories on offer, with their affect laid out as arrays for scoring."""
 
     stories: tuple[Story, ...]
     affects: tuple[Affect, ...]
     samples: bool
-    valence: np.ndarray
-    arousal: np.ndarray
-    novelty: np.ndarray
+    valence: np.ndarray  # (stories,)
+    emotions: np.ndarray  # (stories, STORY_EMOTIONS)
+    carried: np.ndarray  # (stories, STORY_EMOTIONS) booleans: the emotions each story carries
     published_s: np.ndarray
     words: tuple[frozenset[str], ...]
 
@@ -92,19 +69,85 @@ class StoryPool:
     def build(cls, scored: Sequence[tuple[Story, Affect]], *, samples: bool = False) -> StoryPool:
         stories = tuple(story for story, _ in scored)
         affects = tuple(affect for _, affect in scored)
+        emotions = np.array([a.emotions for a in affects], dtype=np.float64).reshape(-1, len(STORY_EMOTIONS))
         return cls(
             stories=stories,
             affects=affects,
             samples=samples,
             valence=np.array([a.valence for a in affects], dtype=np.float64),
-            arousal=np.array([a.arousal for a in affects], dtype=np.float64),
-            novelty=np.array([a.novelty for a in affects], dtype=np.float64),
+            emotions=emotions,
+            carried=np.array(
+                [[name in a.carries for name in STORY_EMOTIONS] for a in affects], dtype=bool
+            ).reshape(-1, len(STORY_EMOTIONS)),
             published_s=np.array([s.published.timestamp() for s in stories], dtype=np.float64),
             words=tuple(title_words(story.title) for story in stories),
         )
 
     def __len__(self) -> int:
         return len(self.stories)
+
+    def carrying(self, *names: str) -> np.ndarray:
+        """Which stories carry any of these emotions."""
+        columns = [STORY_EMOTIONS.index(name) for name in names]
+        return np.asarray(self.carried[:, columns].any(axis=1))
+
+
+def _everything(pool: StoryPool) -> np.ndarray:
+    return np.ones(len(pool), dtype=bool)
+
+
+def _uplifting(pool: StoryPool) -> np.ndarray:
+    """Positive, and carrying none of the negative emotions."""
+    return (pool.valence >= UPLIFTING_VALENCE) & ~pool.carrying(*NEGATIVE_EMOTIONS)
+
+
+def _carrying(*names: str, unless: tuple[str, ...] = ()) -> Callable[[StoryPool], np.ndarray]:
+    """Stories that carry one of `names` and none of `unless`."""
+
+    def admits(pool: StoryPool) -> np.ndarray:
+        return pool.carrying(*names) & ~pool.carrying(*unless)
+
+    return admits
+
+
+def _grievous(pool: StoryPool) -> np.ndarray:
+    """Stories of wrongs: carrying anger or disgust, or clearly negative without fear or joy in them (the
+    scorer finds anger less surely than the other emotions, so a plainly bad story counts as well)."""
+    return pool.carrying("anger", "disgust") | (
+        (pool.valence <= GRIEVOUS_VALENCE) & ~pool.carrying("fear", "joy")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Aim:
+    """What one viewer emotion is shown under one policy."""
+
+    purpose: str  # how a reason ends: "to lift a sad mood"
+    admits: Callable[[StoryPool], np.ndarray]  # which stories may be shown at all
+    prefer: dict[str, float] = field(default_factory=dict)  # weight on "valence" and story emotions
+
+
+LATEST = Aim("among the latest", _everything)
+AIMS: dict[Policy, dict[str, Aim]] = {
+    Policy.UPLIFT: {
+        "angry": Aim("to cool an angry mood", _uplifting, {"valence": 1.0, "anger": -2.0, "surprise": -0.5}),
+        "disgust": Aim("to restore a soured mood", _uplifting, {"valence": 1.0, "joy": 1.0, "disgust": -2.0}),
+        "fear": Aim("to ease a fearful mood", _uplifting, {"valence": 1.0, "joy": 0.5, "fear": -2.0}),
+        "sad": Aim("to lift a sad mood", _uplifting, {"valence": 1.0, "joy": 2.0, "sadness": -1.0}),
+        "happy": Aim("to keep a happy mood", _uplifting, {"valence": 1.0, "joy": 1.0}),
+        "surprise": Aim("for a curious mood", _uplifting, {"surprise": 2.0, "valence": 0.5}),
+        "neutral": LATEST,
+    },
+    Policy.MATCH: {
+        "angry": Aim("like your mood", _grievous, {"anger": 2.0, "disgust": 1.0, "valence": -1.0}),
+        "disgust": Aim("like your mood", _grievous, {"disgust": 2.0, "anger": 1.0, "valence": -1.0}),
+        "fear": Aim("like your mood", _carrying("fear", unless=("anger",)), {"fear": 2.0, "anger": -1.0}),
+        "sad": Aim("like your mood", _carrying("sadness"), {"sadness": 2.0, "valence": -0.5}),
+        "happy": Aim("like your mood", _uplifting, {"joy": 2.0, "valence": 1.0}),
+        "surprise": Aim("like your mood", _carrying("surprise"), {"surprise": 2.0}),
+        "neutral": LATEST,
+    },
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,44 +168,52 @@ def rank(
     half_life_s: float,
     max_per_source: int,
 ) -> list[RankedStory]:
-    """The best `limit` stories for the mood, at most `max_per_source` per source before any other source's
-    leftovers, and never a near-duplicate of a story already chosen."""
+    """The best stories for the mood, up to `limit`: only those the mood's aims admit, at most
+    `max_per_source` per source before any other source's leftovers, and never a near-duplicate of a story
+    already chosen."""
     if not len(pool):
         return []
-    aims = AIMS[policy]
-    fit = sum(
-        (weight * _fit(pool, aims[label]) for label, weight in mood.scores.items() if weight > 0),
+    weighted = [(weight, AIMS[policy][label]) for label, weight in mood.scores.items() if weight > 0]
+    admitted = [aim.admits(pool) for _, aim in weighted]
+    fit = sum((weight * _fit(pool, aim) for weight, aim in weighted), start=np.zeros(len(pool)))
+    support = sum(
+        (weight * admits for (weight, _), admits in zip(weighted, admitted, strict=True)),
         start=np.zeros(len(pool)),
     )
     age_s = np.maximum(now_s - pool.published_s, 0.0)
     recency = np.exp2(-age_s / half_life_s)
     scores = FIT_WEIGHT * fit + (1 - FIT_WEIGHT) * recency
-    chosen = _diverse(pool, np.argsort(-scores, kind="stable"), limit, max_per_source)
-    aim = aims[mood.emotion]
+    order = np.argsort(-scores, kind="stable")
+    chosen = _diverse(pool, order[support[order] >= 0.5], limit, max_per_source)
     return [
         RankedStory(
             pool.stories[i],
             pool.affects[i],
             round(float(scores[i]), 4),
-            _reason(aim, pool.affects[i], age_s[i]),
+            _reason(_purpose(weighted, admitted, i), pool, i, age_s[i]),
         )
         for i in chosen
     ]
 
 
 def _fit(pool: StoryPool, aim: Aim) -> np.ndarray:
-    """How well each story suits one aim, from 0 (opposite) to 1 (exactly it)."""
-    distance = np.zeros(len(pool))
-    weights = 0.0
-    if aim.valence is not None:
-        # Saturates at a full unit of valence: a story that far off the aim is simply wrong for it.
-        distance += _VALENCE_WEIGHT * np.minimum(np.abs(pool.valence - aim.valence), 1.0)
-        weights += _VALENCE_WEIGHT
-    if aim.arousal is not None:
-        distance += _AROUSAL_WEIGHT * np.abs(pool.arousal - aim.arousal)
-        weights += _AROUSAL_WEIGHT
-    fit = 1 - distance / weights if weights else np.full(len(pool), 0.5)
-    return (1 - aim.novelty_weight) * fit + aim.novelty_weight * pool.novelty
+    """How well each story suits an aim's preferences, from 0 (their opposite) to 1 (exactly them)."""
+    if not aim.prefer:
+        return np.full(len(pool), 0.5)
+    total = np.zeros(len(pool))
+    for name, weight in aim.prefer.items():
+        value = pool.valence if name == "valence" else pool.emotions[:, STORY_EMOTIONS.index(name)] / FULL
+        total += weight * np.clip(value, -1.0, 1.0)
+    return 0.5 + 0.5 * total / sum(abs(weight) for weight in aim.prefer.values())
+
+
+def _purpose(weighted: list[tuple[float, Aim]], admitted: list[np.ndarray], index: int) -> str:
+    """The purpose of the weightiest aim that admits this story."""
+    _, aim = max(
+        ((weight, aim) for (weight, aim), admits in zip(weighted, admitted, strict=True) if admits[index]),
+        key=lambda pair: pair[0],
+    )
+    return aim.purpose
 
 
 def _diverse(pool: StoryPool, order: np.ndarray, limit: int, max_per_source: int) -> list[int]:
@@ -206,27 +257,32 @@ class _SeenTitles:
         return any(near_duplicate(words, other) for other in sharing.values())
 
 
-def _reason(aim: Aim, affect: Affect, age_s: float) -> str:
-    """A short human reason, e.g. "uplifting: strongly positive, calm, 2 h old"."""
-    notes = [_tone(affect.valence)]
-    if affect.arousal >= 0.65:
-        notes.append("intense")
-    elif affect.arousal <= 0.3:
-        notes.append("calm")
-    if aim.novelty_weight and affect.novelty >= 0.35:
-        notes.append("novel")
-    notes.append(_age(age_s))
-    return f"{aim.label}: {', '.join(notes)}"
+# How a reason names the emotion a story carries.
+TONE_WORDS = {
+    "anger": "angry",
+    "disgust": "distasteful",
+    "fear": "tense",
+    "joy": "hopeful",
+    "sadness": "sad",
+    "surprise": "surprising",
+}
 
 
-def _tone(valence: float) -> str:
-    if valence >= 0.5:
-        return "strongly positive"
-    if valence >= 0.15:
-        return "positive"
-    if valence > -0.15:
-        return "neutral in tone"
-    return "negative" if valence > -0.5 else "strongly negative"
+def describe(pool: StoryPool, index: int) -> str:
+    """The story's emotional tone in a few words: "hopeful and calm", "tense and sad", "neutral in tone"."""
+    carried = pool.affects[index].carries
+    words = [TONE_WORDS[name] for name in carried[:2]]
+    valence = pool.valence[index]
+    if not set(carried) & {*NEGATIVE_EMOTIONS, "surprise"}:
+        if not words and abs(valence) < 0.15:
+            return "neutral in tone"
+        words.append("calm" if valence > -0.15 else "downbeat")
+    return " and ".join(words)
+
+
+def _reason(purpose: str, pool: StoryPool, index: int, age_s: float) -> str:
+    """A short human reason, e.g. "hopeful and calm, to lift a sad mood · 2 h old"."""
+    return f"{describe(pool, index)}, {purpose} · {_age(age_s)}"
 
 
 def _age(age_s: float) -> str:

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from service.news.affect import Affect, AffectScorer
 from service.news.fetcher import Fetcher, FetchOutcome, FetchResult
 from service.news.parse import FeedParseError, parse_feed
 from service.news.sources import FeedSource
@@ -37,14 +36,13 @@ def retry_delay_s(consecutive_failures: int) -> float:
 
 
 class Refresher:
-    """Fetches due feeds, parses and scores their stories, stores them, and tells the feed to reload."""
+    """Fetches due feeds, parses their stories, stores them, and tells the feed to reload."""
 
     def __init__(
         self,
         sources: Sequence[FeedSource],
         store: Store,
         fetcher: Fetcher,
-        scorer: AffectScorer,
         *,
         interval_s: float,
         jitter: float,
@@ -56,7 +54,6 @@ class Refresher:
         self.sources = list(sources)
         self.store = store
         self.fetcher = fetcher
-        self.scorer = scorer
         self.interval_s = interval_s
         self.jitter = jitter
         self.retention_s = retention_s
@@ -116,11 +113,11 @@ class Refresher:
             result = await self.fetcher.fetch(source.url, state.validators)
         attempted_at = time.time()
         title: str | None = None
-        scored: list[tuple[Story, Affect]] = []
+        stories: list[Story] = []
         error = None
         if result.outcome is FetchOutcome.OK:
             try:
-                title, scored = await asyncio.to_thread(self._read, source, result, attempted_at)
+                title, stories = await asyncio.to_thread(self._read, source, result, attempted_at)
             except FeedParseError as parse_error:
                 error = str(parse_error)
             except Exception as unexpected:  # a parser bug on one feed must not stop the others
@@ -135,7 +132,7 @@ class Refresher:
             attempted_at=attempted_at,
             next_attempt_at=attempted_at + delay_s * random.uniform(1 - self.jitter, 1 + self.jitter),
             title=title,
-            stories=scored,
+            stories=stories,
             error=error,
         )
         log.log(
@@ -159,8 +156,8 @@ class Refresher:
 
     def _read(
         self, source: FeedSource, result: FetchResult, fetched_at_s: float
-    ) -> tuple[str | None, list[tuple[Story, Affect]]]:
-        """Parse and score a fetched body (CPU work, run in a worker thread); drops stories past retention."""
+    ) -> tuple[str | None, list[Story]]:
+        """Parse a fetched body (CPU work, run in a worker thread); drops stories past retention."""
         parsed = parse_feed(
             result.body,
             source,
@@ -169,11 +166,7 @@ class Refresher:
             content_type=result.content_type,
         )
         cutoff_s = fetched_at_s - self.retention_s
-        return parsed.title, [
-            (story, self.scorer.score(story.title, story.summary))
-            for story in parsed.stories
-            if story.published.timestamp() >= cutoff_s
-        ]
+        return parsed.title, [story for story in parsed.stories if story.published.timestamp() >= cutoff_s]
 
     async def _seconds_until_next_due(self) -> float:
         states = await asyncio.to_thread(self.store.feed_states, (s.url for s in self.sources))

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from service.news.affect import Affect
 from service.news.fetcher import FetchOutcome, FetchResult, Validators
 from service.news.stories import Story, link_key
 
@@ -43,17 +42,15 @@ CREATE TABLE IF NOT EXISTS stories (
     published_at REAL NOT NULL,
     summary TEXT NOT NULL,
     categories TEXT NOT NULL,
-    image TEXT,
-    valence REAL NOT NULL,
-    arousal REAL NOT NULL,
-    novelty REAL NOT NULL
+    image TEXT
 );
 CREATE INDEX IF NOT EXISTS stories_by_feed_and_time ON stories (feed_url, published_at);
 CREATE INDEX IF NOT EXISTS stories_by_time ON stories (published_at);
 """
-_STORY_COLUMNS = (
-    "id, feed_url, source, title, link, published_at, summary, categories, image, valence, arousal, novelty"
-)
+_STORY_COLUMNS = "id, feed_url, source, title, link, published_at, summary, categories, image"
+# Affect scores that earlier versions kept per story; scores are now computed as stories load, so a
+# retrained scorer applies to stored stories too.
+_LEGACY_COLUMNS = ("valence", "arousal", "novelty")
 _PLACEHOLDERS = ",".join("?" * (1 + len(_STORY_COLUMNS.split(","))))  # link_key, then the story columns
 
 
@@ -120,10 +117,17 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            self._drop_legacy_columns()
         except (OSError, sqlite3.Error) as error:
             raise FeedStoreError(
                 f"cannot open the feed store {path} (MOODFEED_FEED_DB_PATH): {error}"
             ) from error
+
+    def _drop_legacy_columns(self) -> None:
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(stories)")}
+        for column in _LEGACY_COLUMNS:
+            if column in columns:
+                self._db.execute(f"ALTER TABLE stories DROP COLUMN {column}")
 
     def data_version(self) -> int:
         """A number that changes whenever another connection (another process) commits to the file."""
@@ -172,7 +176,7 @@ class Store:
         attempted_at: float,
         next_attempt_at: float,
         title: str | None = None,
-        stories: Sequence[tuple[Story, Affect]] = (),
+        stories: Sequence[Story] = (),
         error: str | None = None,
     ) -> int:
         """Save a fetch's outcome and its new stories in one transaction; returns how many stories were new.
@@ -186,10 +190,7 @@ class Store:
             before = self._db.total_changes
             self._db.executemany(
                 f"INSERT OR IGNORE INTO stories (link_key, {_STORY_COLUMNS}) VALUES ({_PLACEHOLDERS})",
-                [
-                    (link_key(story.feed_url, story.link), *_story_row(story, affect))
-                    for story, affect in stories
-                ],
+                [(link_key(story.feed_url, story.link), *_story_row(story)) for story in stories],
             )
             added = self._db.total_changes - before
             self._db.execute(
@@ -223,7 +224,7 @@ class Store:
             )
         return added
 
-    def load(self, feed_urls: Iterable[str], limit: int) -> list[tuple[Story, Affect]]:
+    def load(self, feed_urls: Iterable[str], limit: int) -> list[Story]:
         """The newest `limit` stories of these feeds, newest first."""
         urls = list(feed_urls)
         placeholders = ",".join("?" * len(urls))
@@ -241,7 +242,7 @@ class Store:
             return self._db.execute("DELETE FROM stories WHERE published_at < ?", (older_than_s,)).rowcount
 
 
-def _story_row(story: Story, affect: Affect) -> tuple[object, ...]:
+def _story_row(story: Story) -> tuple[object, ...]:
     return (
         story.id,
         story.feed_url,
@@ -252,14 +253,11 @@ def _story_row(story: Story, affect: Affect) -> tuple[object, ...]:
         story.summary,
         json.dumps(story.categories),
         story.image,
-        affect.valence,
-        affect.arousal,
-        affect.novelty,
     )
 
 
-def _from_row(row: sqlite3.Row) -> tuple[Story, Affect]:
-    story = Story(
+def _from_row(row: sqlite3.Row) -> Story:
+    return Story(
         id=row["id"],
         feed_url=row["feed_url"],
         source=row["source"],
@@ -270,4 +268,3 @@ def _from_row(row: sqlite3.Row) -> tuple[Story, Affect]:
         categories=tuple(json.loads(row["categories"])),
         image=row["image"],
     )
-    return story, Affect(row["valence"], row["arousal"], row["novelty"])

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from model.labels import STORY_EMOTIONS
 from service.config import Settings
 from service.main import create_app
 from service.news.feed import NewsFeed
@@ -29,7 +30,7 @@ ITEM_KEYS = {
     "categories",
     "image",
     "valence",
-    "arousal",
+    "emotions",
     "score",
     "reason",
 }
@@ -68,7 +69,7 @@ def test_offline_first_run_serves_the_labelled_samples_at_once_while_feeds_fail_
     tmp_path: Path,
 ) -> None:
     with TestClient(create_app(settings_for(tmp_path, CLOSED_PORT_FEEDS, refresh=True))) as client:
-        page = client.get("/feed", params={"emotion": "sad"}).json()
+        page = client.get("/feed", params={"emotion": "neutral"}).json()
     assert page["samples"] is True
     assert len(page["items"]) == 20
     assert all(item["source"].startswith("Sample: ") for item in page["items"])
@@ -91,8 +92,10 @@ def test_feed_items_carry_every_field_of_the_contract(offline_client: TestClient
             item["published"].endswith("Z") and datetime.fromisoformat(item["published"]).tzinfo is not None
         )
         assert item["link"].startswith("https://")
-        assert -1 <= item["valence"] <= 1 and 0 <= item["arousal"] <= 1 and 0 <= item["score"] <= 1
-        assert item["reason"].startswith("uplifting: ")
+        assert -1 <= item["valence"] <= 1 and 0 <= item["score"] <= 1
+        assert list(item["emotions"]) == list(STORY_EMOTIONS)
+        assert all(0 <= value <= 1 for value in item["emotions"].values())
+        assert ", to lift a sad mood · " in item["reason"]
     assert len({item["id"] for item in body["items"]}) == 5
 
 
@@ -146,12 +149,14 @@ def test_fetched_stories_replace_the_samples_and_are_ranked_for_the_mood(
     assert uplift["samples"] is False
     assert {item["source"] for item in uplift["items"]} == {"Loopback Daily", "Loopback Atom"}
 
-    def position(page: dict[str, Any], title_start: str) -> int:
-        return next(i for i, item in enumerate(page["items"]) if item["title"].startswith(title_start))
+    def titles(page: dict[str, Any]) -> list[str]:
+        return [item["title"] for item in page["items"]]
 
-    # Two stories of the same morning: the hopeful one first for uplift, the grim one first for match.
-    assert position(uplift, "Volunteers plant") < position(uplift, "Bridge closed")
-    assert position(match, "Bridge closed") < position(match, "Volunteers plant")
+    # Two stories of the same morning: the hopeful one lifts a sad mood, the grim one matches it.
+    hopeful = "Volunteers plant ten thousand trees in a joyful weekend of community work"
+    grim = "Bridge closed after engineers find dangerous cracks"
+    assert hopeful in titles(uplift) and grim not in titles(uplift)
+    assert grim in titles(match) and hopeful not in titles(match)
 
 
 def test_stored_stories_are_served_at_once_after_a_restart_even_with_every_feed_down(tmp_path: Path) -> None:

@@ -1,8 +1,14 @@
-"""The affect scored for a story: valence from VADER, arousal and novelty estimates."""
+"""The affect scored for a story: valence and six emotions from the shipped lexicon, and what it carries."""
 
 from __future__ import annotations
 
-from service.news.affect import AffectScorer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.labels import STORY_EMOTIONS
+from service.news.affect import LEXICON_PATH, OUTPUTS, AffectScorer, Lexicon, LexiconError
 
 
 def test_good_news_is_positive_and_bad_news_negative(scorer: AffectScorer) -> None:
@@ -12,21 +18,66 @@ def test_good_news_is_positive_and_bad_news_negative(scorer: AffectScorer) -> No
     assert bad.valence < -0.5
 
 
-def test_violent_breaking_news_is_more_arousing_than_a_quiet_garden_story(scorer: AffectScorer) -> None:
-    violent = scorer.score("BREAKING: explosion and gunfire as attack kills dozens!", "Panic spread.")
-    calm = scorer.score("A quiet community garden offers a calm place to rest", "Gentle Sunday mornings.")
-    assert violent.arousal > 0.7
-    assert calm.arousal < 0.3
+@pytest.mark.parametrize(
+    ("emotion", "headline"),
+    [
+        ("anger", "Protesters furious over police brutality"),
+        ("fear", "Residents terrified as wildfire threatens to engulf the town"),
+        ("joy", "Team celebrates a joyful victory"),
+        ("sadness", "Family mourns teenager killed in crash"),
+        ("surprise", "Scientists stunned by bizarre discovery"),
+        ("disgust", "Hypocrisy and corruption: minister's abhorrent remarks condemned"),
+    ],
+)
+def test_a_headline_carries_its_plain_emotion_first(
+    scorer: AffectScorer, emotion: str, headline: str
+) -> None:
+    affect = scorer.score(headline)
+    assert affect.carries[0] == emotion
+    assert affect.emotion(emotion) == max(affect.emotions[STORY_EMOTIONS.index(e)] for e in affect.carries)
 
 
-def test_discoveries_read_as_novel_and_routine_news_does_not(scorer: AffectScorer) -> None:
-    assert scorer.score("Divers discover a rare glowing fish never seen before").novelty >= 0.7
-    assert scorer.score("Council approves budget for road repairs").novelty == 0.0
+def test_scores_are_the_same_every_time(scorer: AffectScorer) -> None:
+    text = "Storm batters the coast as thousands evacuate"
+    assert scorer.score(text, "Roads closed.") == scorer.score(text, "Roads closed.")
 
 
 def test_every_score_stays_in_its_range(scorer: AffectScorer) -> None:
-    for title in ("", "!!!!!!", "WAR WAR WAR ATTACK KILL DEAD CRISIS!!!", "calm calm quiet gentle rest"):
+    for title in ("", "!!!!!!", "WAR WAR WAR ATTACK KILL DEAD CRISIS!!!", "calm " * 300, "zzqx 12345 ☃"):
         affect = scorer.score(title, title)
         assert -1.0 <= affect.valence <= 1.0
-        assert 0.0 <= affect.arousal <= 1.0
-        assert 0.0 <= affect.novelty <= 1.0
+        assert len(affect.emotions) == len(STORY_EMOTIONS)
+        assert all(0.0 <= value <= 1.0 for value in affect.emotions)
+        assert set(affect.carries) <= set(STORY_EMOTIONS)
+
+
+def test_the_headline_weighs_more_than_the_summary(scorer: AffectScorer) -> None:
+    grim, glad = "Family mourns teenager killed in crash", "Rescued puppy finds a loving home"
+    assert scorer.score(grim, glad).valence < scorer.score(glad, grim).valence
+
+
+def test_a_lexicon_for_other_outputs_is_refused_with_its_path(tmp_path: Path) -> None:
+    with np.load(LEXICON_PATH) as arrays:
+        parts = dict(arrays)
+    parts["outputs"] = np.frombuffer(b"valence\narousal", dtype=np.uint8)
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, **parts)
+    with pytest.raises(LexiconError, match="wrong.npz"):
+        Lexicon.load(wrong)
+
+
+@pytest.mark.parametrize("content", [None, b"not a numpy archive"])
+def test_a_missing_or_broken_lexicon_is_a_clear_error(tmp_path: Path, content: bytes | None) -> None:
+    path = tmp_path / "story_affect.npz"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(LexiconError, match="story_affect.npz"):
+        Lexicon.load(path)
+
+
+def test_the_shipped_lexicon_gives_the_outputs_in_order() -> None:
+    lexicon = Lexicon.load()
+    assert ("valence", *STORY_EMOTIONS) == OUTPUTS
+    assert lexicon.weights.shape[1] == len(OUTPUTS)
+    assert len(lexicon.rows) > 20_000
+    assert np.all(lexicon.notable > lexicon.typical)

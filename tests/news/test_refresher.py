@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from service.news.affect import AffectScorer
 from service.news.fetcher import Fetcher, FetchOutcome
 from service.news.refresher import MAX_RETRY_S, Refresher, retry_delay_s
 from service.news.sources import FeedSource
@@ -44,7 +43,7 @@ class Harness:
 
 
 @pytest.fixture
-def harness_for(tmp_path: Path, scorer: AffectScorer) -> Iterator[Callable[..., Harness]]:
+def harness_for(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
     stores: list[Store] = []
 
     def build(urls: list[str], *, interval_s: float = 900.0, retention_s: float = CENTURY_S) -> Harness:
@@ -59,7 +58,6 @@ def harness_for(tmp_path: Path, scorer: AffectScorer) -> Iterator[Callable[..., 
             [FeedSource(url) for url in urls],
             store,
             Fetcher(timeout_s=TIMEOUT_S, max_bytes=20_000, allow_private=True),
-            scorer,
             interval_s=interval_s,
             jitter=0.0,
             retention_s=retention_s,

@@ -1,0 +1,78 @@
+"""`moodfeed affect`: score text the way the news feed scores stories, one JSON object a line.
+
+Each input line is one story: a title, or a title and a summary separated by a tab. Each output line is
+`{"valence": v, "emotions": {"anger": a, "disgust": d, "fear": f, "joy": j, "sadness": s,
+"surprise": u}}`, valence in -1..1 and each emotion in 0..1, in the order of the input. Titles and
+summaries longer than the feed keeps are cut to its limits. A blank line gets `{"error": ...}` in its
+place and a note on stderr, and the exit code is then 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from service.news.affect import AffectScorer, LexiconError
+from service.news.parse import SUMMARY_MAX_CHARS, TITLE_MAX_CHARS
+
+DECIMALS = 4
+LINE_MAX_CHARS = 1 << 16  # read no more of one line than this; the rest of it is skipped unread
+
+
+def bounded_lines(source: TextIO) -> Iterator[str]:
+    """The source's lines, each cut at `LINE_MAX_CHARS`, so one endless line cannot fill the memory."""
+    while line := source.readline(LINE_MAX_CHARS):
+        if not line.endswith("\n"):
+            while (rest := source.readline(LINE_MAX_CHARS)) and not rest.endswith("\n"):
+                pass
+        yield line
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--file",
+        type=Path,
+        metavar="FILE",
+        help="read the stories from FILE (UTF-8) instead of standard input",
+    )
+
+
+def score_lines(lines: Iterable[str], scorer: AffectScorer, out: TextIO, errors: TextIO) -> int:
+    """Write one JSON object per line; the number of lines that could not be scored."""
+    failed = 0
+    for number, line in enumerate(lines, start=1):
+        title, _, summary = line.rstrip("\r\n").partition("\t")
+        title, summary = title.strip()[:TITLE_MAX_CHARS], summary.strip()[:SUMMARY_MAX_CHARS]
+        if not title and not summary:
+            failed += 1
+            print(f"moodfeed affect: line {number} is blank", file=errors)
+            record: dict[str, object] = {"error": "blank line"}
+        else:
+            affect = scorer.score(title or summary, summary if title else "")
+            emotions = {name: round(value, DECIMALS) for name, value in affect.as_dict().items()}
+            record = {"valence": round(affect.valence, DECIMALS), "emotions": emotions}
+        out.write(json.dumps(record) + "\n")
+        out.flush()  # a pipe partner sees each answer as soon as its line is scored
+    return failed
+
+
+def run(arguments: argparse.Namespace) -> int:
+    try:
+        scorer = AffectScorer()
+    except LexiconError as error:
+        print(f"moodfeed affect: {error}", file=sys.stderr)
+        return 2
+    if arguments.file is None:
+        source: TextIO = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+        return int(score_lines(bounded_lines(source), scorer, sys.stdout, sys.stderr) > 0)
+    try:
+        with arguments.file.open(encoding="utf-8", errors="replace") as source:
+            return int(score_lines(bounded_lines(source), scorer, sys.stdout, sys.stderr) > 0)
+    except OSError as error:
+        print(f"moodfeed affect: cannot read {arguments.file}: {error.strerror or error}", file=sys.stderr)
+        return 2
