@@ -27,8 +27,8 @@ from service.news.stories import Story, near_duplicate, title_words
 
 # How much of a story's score is affect fit; the rest is recency.
 FIT_WEIGHT = 0.7
-# An emotion this strong counts as fully there when fits are weighed (the scorer's 90th percentile is ~0.4).
-FULL = 0.5
+# An emotion this strong counts as fully there when fits are weighed (the scorer seldom goes past it).
+FULL = 0.8
 # Uplift shows only stories at least this positive.
 UPLIFTING_VALENCE = 0.05
 GRIEVOUS_VALENCE = -0.3  # what an angry viewer's match page also takes when anger is not found
