@@ -12,31 +12,16 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
+
+from service.news.fetched import FetchOutcome, FetchRecord, Validators
 
 USER_AGENT = "moodfeed/0.1 (mood-aware news reader; conditional GET, one fetch per feed per interval)"
 _ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 _MAX_REDIRECTS = 5
 _MAX_CONNECT_TIMEOUT_S = 5.0
-
-
-class FetchOutcome(StrEnum):
-    """How a fetch ended: new content, the server's 304 (our copy is current), or a failure."""
-
-    OK = "ok"
-    NOT_MODIFIED = "not_modified"
-    ERROR = "error"
-
-
-@dataclass(frozen=True, slots=True)
-class Validators:
-    """What the server told us last time, sent back for a conditional GET."""
-
-    etag: str | None = None
-    last_modified: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +37,13 @@ class FetchResult:
     validators: Validators = Validators()
     http_status: int | None = None
     error: str | None = None
+
+    def record(self, unreadable: str | None = None) -> FetchRecord:
+        """The fetch as the store keeps it; `unreadable` (why a fetched body would not parse) makes it a
+        failure."""
+        if unreadable is not None:
+            return FetchRecord(self.url, FetchOutcome.ERROR, self.validators, unreadable)
+        return FetchRecord(self.url, self.outcome, self.validators, self.error)
 
 
 class _TooLarge(Exception):

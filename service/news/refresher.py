@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from service.news.fetcher import Fetcher, FetchOutcome, FetchResult
+from service.news.fetched import FetchOutcome
+from service.news.fetcher import Fetcher, FetchResult
 from service.news.parse import FeedParseError, parse_feed
 from service.news.sources import FeedSource
 from service.news.store import FeedState, Store
@@ -128,12 +129,11 @@ class Refresher:
         delay_s = retry_delay_s(failures) if failures else self.interval_s
         added = await asyncio.to_thread(
             self.store.record_fetch,
-            result,
+            result.record(error),
             attempted_at=attempted_at,
             next_attempt_at=attempted_at + delay_s * random.uniform(1 - self.jitter, 1 + self.jitter),
             title=title,
             stories=stories,
-            error=error,
         )
         log.log(
             logging.DEBUG if outcome is FetchOutcome.ERROR else logging.INFO,  # failures: one line a pass

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from service.news.fetcher import FetchOutcome, FetchResult, Validators
+from service.news.fetched import FetchOutcome, FetchRecord, Validators
 from service.news.stories import Story, link_key
 
 _SCHEMA = """
@@ -171,20 +171,18 @@ class Store:
 
     def record_fetch(
         self,
-        result: FetchResult,
+        fetch: FetchRecord,
         *,
         attempted_at: float,
         next_attempt_at: float,
         title: str | None = None,
         stories: Sequence[Story] = (),
-        error: str | None = None,
     ) -> int:
         """Save a fetch's outcome and its new stories in one transaction; returns how many stories were new.
 
-        `error` overrides the fetch's own (a body that fetched fine but would not parse is still an error).
         A story this feed already stored under the same id or link is kept as it was.
         """
-        failed = result.outcome is FetchOutcome.ERROR or error is not None
+        failed = fetch.outcome is FetchOutcome.ERROR
         with self._lock, self._db:
             self._db.execute("BEGIN")
             before = self._db.total_changes
@@ -209,14 +207,14 @@ class Store:
                        consecutive_failures = CASE WHEN :failed THEN consecutive_failures + 1 ELSE 0 END,
                        next_attempt_at = :next_at""",
                 {
-                    "url": result.url,
+                    "url": fetch.url,
                     "title": title,
-                    "etag": None if failed else result.validators.etag,
-                    "last_modified": None if failed else result.validators.last_modified,
+                    "etag": None if failed else fetch.validators.etag,
+                    "last_modified": None if failed else fetch.validators.last_modified,
                     "at": attempted_at,
                     "success_at": None if failed else attempted_at,
-                    "outcome": FetchOutcome.ERROR.value if failed else result.outcome.value,
-                    "error": error or result.error,
+                    "outcome": fetch.outcome.value,
+                    "error": fetch.error,
                     "failures": int(failed),
                     "next_at": next_attempt_at,
                     "failed": failed,

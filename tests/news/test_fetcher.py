@@ -7,7 +7,8 @@ import asyncio
 import httpx
 import pytest
 
-from service.news.fetcher import USER_AGENT, Fetcher, FetchOutcome, FetchResult, Validators
+from service.news.fetched import FetchOutcome, Validators
+from service.news.fetcher import USER_AGENT, Fetcher, FetchResult
 from tests.news.feed_server import FeedServer, Reply
 
 NO_VALIDATORS = Validators()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from service.news.fetcher import Fetcher, FetchOutcome
+from service.news.fetched import FetchOutcome
+from service.news.fetcher import Fetcher
 from service.news.refresher import MAX_RETRY_S, Refresher, retry_delay_s
 from service.news.sources import FeedSource
 from service.news.store import FeedState, Store

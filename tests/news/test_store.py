@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.news.fetcher import FetchOutcome, FetchResult, Validators
+from service.news.fetched import FetchOutcome, FetchRecord, Validators
 from service.news.store import FeedStoreError, Store
 from service.news.stories import Story, link_key, story_id
 
@@ -31,10 +31,8 @@ def story(title: str, link: str, *, feed_url: str = FEED, guid: str | None = Non
     )
 
 
-def ok(url: str = FEED, etag: str | None = '"v1"') -> FetchResult:
-    return FetchResult(
-        url, FetchOutcome.OK, 0.1, body=b"<rss/>", validators=Validators(etag, "Wed, 05 Jun 2024")
-    )
+def ok(url: str = FEED, etag: str | None = '"v1"') -> FetchRecord:
+    return FetchRecord(url, FetchOutcome.OK, Validators(etag, "Wed, 05 Jun 2024"))
 
 
 def test_stories_and_validators_survive_closing_and_reopening_the_file(tmp_path: Path) -> None:
@@ -92,7 +90,7 @@ def test_a_failure_keeps_the_validators_and_last_success_and_counts_consecutive_
     store.record_fetch(ok(), attempted_at=1000.0, next_attempt_at=1900.0)
     for attempt in (2000.0, 3000.0):
         store.record_fetch(
-            FetchResult(FEED, FetchOutcome.ERROR, 0.1, error="HTTP 500", http_status=500),
+            FetchRecord(FEED, FetchOutcome.ERROR, error="HTTP 500"),
             attempted_at=attempt,
             next_attempt_at=attempt + 60,
         )
@@ -103,7 +101,7 @@ def test_a_failure_keeps_the_validators_and_last_success_and_counts_consecutive_
     assert state.validators.etag == '"v1"'
 
     store.record_fetch(
-        FetchResult(FEED, FetchOutcome.NOT_MODIFIED, 0.1, validators=Validators('"v1"')),
+        FetchRecord(FEED, FetchOutcome.NOT_MODIFIED, Validators('"v1"')),
         attempted_at=4000.0,
         next_attempt_at=4900.0,
     )
@@ -114,7 +112,8 @@ def test_a_failure_keeps_the_validators_and_last_success_and_counts_consecutive_
 
 def test_a_body_that_would_not_parse_is_recorded_as_an_error(tmp_path: Path) -> None:
     store = Store(tmp_path / "feeds.db")
-    store.record_fetch(ok(etag='"bad"'), attempted_at=1.0, next_attempt_at=61.0, error="not a readable feed")
+    unreadable = FetchRecord(FEED, FetchOutcome.ERROR, Validators('"bad"'), "not a readable feed")
+    store.record_fetch(unreadable, attempted_at=1.0, next_attempt_at=61.0)
     state = store.feed_states([FEED])[FEED]
     assert (state.last_outcome, state.last_error, state.last_success_at) == (
         "error",

@@ -26,15 +26,19 @@ def mount_assets(app: FastAPI) -> None:
     app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
 
 
+def _under_root(request: Request, path: str) -> str:
+    """`path` as the browser must ask for it behind a proxy that mounts the app under a prefix."""
+    return f"{request.scope.get('root_path', '')}{path}"
+
+
 @router.get("/docs")
 def swagger_ui(request: Request) -> HTMLResponse:
-    root = request.scope.get("root_path", "")
     return get_swagger_ui_html(
-        openapi_url=f"{root}{request.app.openapi_url}",
+        openapi_url=_under_root(request, request.app.openapi_url),
         title=f"{request.app.title} API",
-        swagger_js_url=f"{root}{ASSETS_PATH}/swagger-ui-bundle.js",
-        swagger_css_url=f"{root}{ASSETS_PATH}/swagger-ui.css",
-        swagger_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
+        swagger_js_url=_under_root(request, f"{ASSETS_PATH}/swagger-ui-bundle.js"),
+        swagger_css_url=_under_root(request, f"{ASSETS_PATH}/swagger-ui.css"),
+        swagger_favicon_url=_under_root(request, f"{ASSETS_PATH}/favicon.png"),
         # The validator badge would send the schema's address to validator.swagger.io.
         swagger_ui_parameters={"validatorUrl": None},
     )
@@ -42,11 +46,10 @@ def swagger_ui(request: Request) -> HTMLResponse:
 
 @router.get("/redoc")
 def redoc(request: Request) -> HTMLResponse:
-    root = request.scope.get("root_path", "")
     return get_redoc_html(
-        openapi_url=f"{root}{request.app.openapi_url}",
+        openapi_url=_under_root(request, request.app.openapi_url),
         title=f"{request.app.title} API",
-        redoc_js_url=f"{root}{ASSETS_PATH}/redoc.standalone.js",
-        redoc_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
+        redoc_js_url=_under_root(request, f"{ASSETS_PATH}/redoc.standalone.js"),
+        redoc_favicon_url=_under_root(request, f"{ASSETS_PATH}/favicon.png"),
         with_google_fonts=False,
     )
