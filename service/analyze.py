@@ -140,12 +140,12 @@ def analyse_input(
         frames, total, duration_s = analyze_photos([path], engine=engine), 1, 0.0
     else:
         try:
-            capture, info = open_video(path)
-            capture.release()
+            video = open_video(path)
         except VideoError as error:
             print(f"moodfeed: {error}", file=sys.stderr)
             return False
-        frames = analyze_video(path, arguments.every, engine, with_images=arguments.annotate)
+        info = video.info
+        frames = analyze_video(video, arguments.every, engine, with_images=arguments.annotate)
         total, duration_s = info.frames, info.duration_s
         if arguments.every:
             total = int(info.duration_s / arguments.every) + 1 if info.duration_s else 0

@@ -55,6 +55,19 @@ class VideoInfo:
     duration_s: float
 
 
+@dataclass(frozen=True, slots=True)
+class OpenedVideo:
+    """A video opened for decoding, with what its container says; `analyze_video` releases it when done."""
+
+    path: Path
+    capture: cv2.VideoCapture
+    info: VideoInfo
+
+    def release(self) -> None:
+        """Close it without analysing it (analyze_video closes it itself)."""
+        self.capture.release()
+
+
 @contextmanager
 def video_in_memory(data: bytes) -> Iterator[Path]:
     """A path through which FFmpeg reads `data` from memory: an anonymous in-memory file (memfd), so an
@@ -68,7 +81,7 @@ def video_in_memory(data: bytes) -> Iterator[Path]:
         os.close(descriptor)
 
 
-def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
+def open_video(path: Path) -> OpenedVideo:
     """The opened video and what its container says of it; `VideoError` if it is not a readable video."""
     if not path.is_file():
         raise VideoError(f"{path}: no such file")
@@ -80,20 +93,25 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
     fps = capture.get(cv2.CAP_PROP_FPS)
     fps = fps if np.isfinite(fps) and fps > 0 else DEFAULT_FPS
     frames = max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT)))
-    return capture, VideoInfo(frames, fps, frames / fps if frames else 0.0)
+    return OpenedVideo(path, capture, VideoInfo(frames, fps, frames / fps if frames else 0.0))
 
 
 def analyze_video(
-    path: Path, every_s: float | None = None, engine: VisionEngine | None = None, with_images: bool = False
+    video: Path | OpenedVideo,
+    every_s: float | None = None,
+    engine: VisionEngine | None = None,
+    with_images: bool = False,
 ) -> Iterator[AnalysedFrame]:
-    """Each analysed frame of the video, in order: every frame, or one every `every_s` seconds of video
-    (`with_images`: each with its colour frame).
+    """Each analysed frame of the video (a path, or one `open_video` opened to look at its length first),
+    in order: every frame, or one every `every_s` seconds of video (`with_images`: each with its colour
+    frame).
 
     Raises `VideoError` before the first frame if the file is not a readable video, or if it holds no
     frame at all.
     """
     engine = engine or VisionEngine.from_settings(Settings())
-    capture, info = open_video(path)
+    opened = video if isinstance(video, OpenedVideo) else open_video(video)
+    capture, info, path = opened.capture, opened.info, opened.path
     try:
         session = engine.open_stream()
         next_due_s, index, analysed = 0.0, -1, 0

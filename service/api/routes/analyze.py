@@ -77,18 +77,19 @@ async def analyze(
     clip = ExitStack()
     path = clip.enter_context(video_in_memory(data))
     try:
-        capture, info = open_video(path)
-        capture.release()
+        video = open_video(path)
     except VideoError:
         clip.close()
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the data is not a video that can be read") from None
+    info = video.info
     if info.duration_s > settings.max_video_seconds:
+        video.release()
         clip.close()
         raise HTTPException(
             status.HTTP_413_CONTENT_TOO_LARGE,
             f"the clip lasts {info.duration_s:.1f} s; the limit is {settings.max_video_seconds:g} s",
         )
-    frames = analyze_video(path, every, vision.engine)
+    frames = analyze_video(video, every, vision.engine)
     return StreamingResponse(
         _lines(frames, info.duration_s, vision, client, clip), media_type="application/x-ndjson"
     )
