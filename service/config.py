@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     stream_max_frame_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)  # larger: an error answer
     stream_max_frame_pixels: int = Field(default=1920 * 1080, ge=1)
     stream_min_face_fraction: float = Field(default=0.15, ge=0, le=1)  # of the shorter side: 72 px at 480
-    stream_full_scan_every_frames: int = Field(default=8, ge=1)  # in between, only near tracked faces
+    stream_full_scan_every_s: float = Field(
+        default=0.5, gt=0
+    )  # of stream time; in between, only near tracked faces
     stream_max_missed_frames: int = Field(default=3, ge=0)  # frames a track outlives its face's absence
     mood_half_life_s: float = Field(default=0.5, gt=0)  # smoothing of each face's emotions (~1 s window)
     max_video_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)  # a larger /analyze clip gets 413

@@ -36,7 +36,9 @@ class StreamOptions:
 
     limits: ImageLimits
     min_face_fraction: float  # faces smaller than this fraction of the frame's shorter side are ignored
-    full_scan_every_frames: int  # between full scans, only the tracked faces' surroundings are searched
+    full_scan_every_s: (
+        float  # between full scans (stream time), only the tracked faces' surroundings are searched
+    )
     max_missed_frames: int
     half_life_s: float
 
@@ -79,7 +81,7 @@ class VisionEngine:
         stream = StreamOptions(
             ImageLimits(settings.stream_max_frame_bytes, settings.stream_max_frame_pixels),
             settings.stream_min_face_fraction,
-            settings.stream_full_scan_every_frames,
+            settings.stream_full_scan_every_s,
             settings.stream_max_missed_frames,
             settings.mood_half_life_s,
         )
@@ -138,7 +140,7 @@ class StreamSession:
         self.engine = engine
         self.options = engine.stream
         self.tracker = FaceTracker(engine.labels, self.options.half_life_s, self.options.max_missed_frames)
-        self._frames_since_full_scan = self.options.full_scan_every_frames  # so the first frame gets one
+        self._last_full_scan_s: float | None = None  # so the first frame gets one
 
     def analyse_frame(self, data: bytes, now_s: float | None = None) -> Analysis:
         """This frame's tracked faces and the stream's mood; `now_s` (monotonic seconds) drives smoothing.
@@ -155,19 +157,21 @@ class StreamSession:
         height, width = grey.shape
         started = time.perf_counter()
         min_face_px = max(WINDOW_PX, round(self.options.min_face_fraction * min(width, height)))
-        boxes = self._detect(grey, min_face_px)
+        boxes = self._detect(grey, min_face_px, now_s)
         detect_ms, started = _ms_since(started), time.perf_counter()
         self.tracker.update(boxes, self.engine.classify(grey, boxes), now_s)
         timings = Timings(decode_ms, detect_ms, _ms_since(started))
         return Analysis(self.tracker.faces(), self.tracker.mood, width, height, timings, min_face_px)
 
-    def _detect(self, grey: np.ndarray, min_face_px: int) -> list[Box]:
+    def _detect(self, grey: np.ndarray, min_face_px: int, now_s: float) -> list[Box]:
         detector = self.engine.detector
         candidates = [box for track in self.tracker.tracks if (box := detector.find_near(grey, track.box))]
-        self._frames_since_full_scan += 1
         tracked = len(candidates)
-        if self._frames_since_full_scan >= self.options.full_scan_every_frames or not self.tracker.tracks:
-            self._frames_since_full_scan = 0
+        last = self._last_full_scan_s
+        # By the stream's clock, not its frame count: a 30 fps video and a 10 fps webcam both meet a new face
+        # within the same time; a clock that went backwards (a new video) scans at once.
+        if last is None or not 0 <= now_s - last < self.options.full_scan_every_s or not self.tracker.tracks:
+            self._last_full_scan_s = now_s
             candidates += detector.scan(grey, min_face_px)
         found: list[Box] = []  # tracked faces first, then new ones; two boxes on one face are one face
         for index, box in enumerate(candidates):
