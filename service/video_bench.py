@@ -1,14 +1,18 @@
 """How fast `analyze_video` runs: a webcam-like clip (600x340, 30 fps, one face) analysed frame by frame.
 
-    python -m service.video_bench [--seconds 20]
+    python -m service.video_bench [--seconds 20] [--fer-python ../fer-venv/bin/python]
 
-The clip is made from scikit-image's astronaut (public domain), so the test extra is needed.
+The clip is made from scikit-image's astronaut (public domain), so the test extra is needed. With
+`--fer-python`, the `fer` package's `Video.analyze` runs on the same clip in the same run, in its own
+environment (`scripts/fer_video.py` says how to make it; from a checkout).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +26,7 @@ from service.vision.engine import VisionEngine
 from service.vision.kernels import cpu_description
 
 SIZE, FPS = (600, 340), 30
+FER_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "fer_video.py"
 
 
 def webcam_clip(path: Path, seconds: float) -> Path:
@@ -46,6 +51,9 @@ def main(arguments: list[str] | None = None) -> None:
     parser.add_argument(
         "--seconds", type=float, default=20.0, help="length of the clip (default: %(default)s)"
     )
+    parser.add_argument(
+        "--fer-python", type=Path, help="a Python with the fer package, to time its Video.analyze on the clip"
+    )
     options = parser.parse_args(arguments)
     engine = VisionEngine.from_settings(Settings())  # one ONNX thread, one OpenCV thread: one core
     with tempfile.TemporaryDirectory() as scratch:
@@ -56,6 +64,7 @@ def main(arguments: list[str] | None = None) -> None:
             frames += 1
             with_face += bool(frame.faces)
         elapsed_s = time.perf_counter() - started
+        fer = fer_timing(options.fer_python, clip) if options.fer_python else None
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     clip_text = f"{options.seconds:g} s of {SIZE[0]}x{SIZE[1]} video at {FPS} fps"
     print(
@@ -63,6 +72,22 @@ def main(arguments: list[str] | None = None) -> None:
         f"{options.seconds / elapsed_s:.1f}x real time on one core; face in {with_face / max(frames, 1):.0%} "
         f"of frames; peak RSS {peak_mib:.0f} MiB; CPU {cpu_description()}"
     )
+    if fer is not None:
+        fer_fps = fer["frames"] / fer["seconds"]
+        print(
+            f"fer's Video.analyze, same clip: {fer_fps:.0f} frames/s ({fer['with_face']:.0%} with a face): "
+            f"ours is {frames / elapsed_s / fer_fps:.1f}x faster"
+        )
+
+
+def fer_timing(python: Path, clip: Path) -> dict[str, float]:
+    """What scripts/fer_video.py measured for the clip, run with the given interpreter."""
+    done = subprocess.run(
+        [str(python), str(FER_SCRIPT), str(clip)], capture_output=True, text=True, check=False, timeout=3600
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"fer's run failed: {done.stderr.strip().splitlines()[-1:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 if __name__ == "__main__":
