@@ -15,7 +15,6 @@ import asyncio
 import io
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -30,15 +29,21 @@ from PIL import Image
 
 from service.config import Settings
 from service.localserver import served
+from service.photo_bench import (
+    ASTRONAUT_FACE,
+    STOCK_MIN_FACE_PX,
+    astronaut_face,
+    compare,
+    skimage_grey,
+    stock_haar,
+)
 from service.timing import CallTimes, time_each
 from service.vision.classifier import crop_faces
 from service.vision.engine import VisionEngine
-from service.vision.faces import DETECTOR_CASCADE, Box
+from service.vision.faces import Box
 from service.vision.images import decode_grey
 
 FRAME_SHAPE = (480, 640)
-ASTRONAUT_FACE = Box(177, 66, 95, 95)  # in skimage's 512x512 astronaut
-STOCK_SCALE, STOCK_NEIGHBOURS, STOCK_MIN_FACE_PX = 1.1, 5, 24  # OpenCV's usual call
 JPEG_HEADERS = {"Content-Type": "image/jpeg"}
 
 
@@ -46,14 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=90, help="video frames per in-process measurement")
     parser.add_argument("--requests", type=int, default=64, help="/predict requests per concurrency level")
     parser.add_argument("--stream-seconds", type=float, default=10.0, help="how long each stream test runs")
-
-
-def astronaut_grey() -> np.ndarray:
-    try:
-        from skimage import data
-    except ImportError:
-        sys.exit("moodfeed bench: needs scikit-image for its test photo: pip install 'moodfeed[test]'")
-    return np.asarray(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY))
+    parser.add_argument(
+        "--fer-python", type=Path, help="a Python with the fer package, to compare its photo path with ours"
+    )
 
 
 def jpeg(grey: np.ndarray, quality: int = 80) -> bytes:
@@ -64,7 +64,7 @@ def jpeg(grey: np.ndarray, quality: int = 80) -> bytes:
 
 def webcam_clip(frame_count: int) -> list[bytes]:
     """JPEG frames of a person swaying a little; every other frame has a second, smaller face."""
-    person = astronaut_grey()
+    person = skimage_grey("astronaut")
     scale = 110 / ASTRONAUT_FACE.w
     person = cv2.resize(person, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     face = ASTRONAUT_FACE.scaled(scale)
@@ -84,9 +84,7 @@ def webcam_clip(frame_count: int) -> list[bytes]:
 
 def group_photo() -> tuple[bytes, int]:
     """A 1280x960 photo with twelve copies of the astronaut's face, 35 to 120 px tall, and their count."""
-    face = astronaut_grey()[
-        ASTRONAUT_FACE.y : ASTRONAUT_FACE.y + 95, ASTRONAUT_FACE.x : ASTRONAUT_FACE.x + 95
-    ]
+    face = astronaut_face()
     shading = np.linspace(70, 170, 1280, dtype=np.float32)  # a plain wall, lit from one side
     photo = np.tile(shading, (960, 1)).astype(np.uint8)
     sides = np.linspace(35, 120, 12).astype(int)
@@ -117,14 +115,12 @@ def report(label: str, times: CallTimes) -> float:
 
 
 def in_process(engine: VisionEngine, clip: list[bytes]) -> None:
-    stock = cv2.CascadeClassifier(str(DETECTOR_CASCADE))
+    stock = {size: stock_haar(size) for size in (STOCK_MIN_FACE_PX, 96)}
     limits = engine.stream.limits
 
     def naive(frame: bytes, min_face_px: int = STOCK_MIN_FACE_PX) -> object:
         grey = decode_grey(frame, limits)
-        size = (min_face_px, min_face_px)
-        found = stock.detectMultiScale(grey, STOCK_SCALE, STOCK_NEIGHBOURS, minSize=size)
-        return engine.classify(grey, [Box(*map(int, box)) for box in found])
+        return engine.classify(grey, stock[min_face_px](grey))
 
     print(f"Video frames, 640x480, one core ({len(clip)} frames, 1-2 faces ~100-110 px):")
     naive_ms = report("naive: stock Haar minSize 24 + classify", time_each(naive, clip))
@@ -149,7 +145,7 @@ def in_process(engine: VisionEngine, clip: list[bytes]) -> None:
         per_face_ms, cpu_ms = times.mean_ms / batch, times.cpu_mean_ms / batch
         print(f"  batch of {batch}: {per_face_ms:6.2f} ms per face (cpu {cpu_ms:.2f})")
     print("Photos through the /predict path, one core:")
-    astronaut = jpeg(astronaut_grey(), 90)
+    astronaut = jpeg(skimage_grey("astronaut"), 90)
     report("astronaut 512x512, min_face 24", time_each(engine.analyse_photo, [astronaut] * 5))
     group, faces = group_photo()
     for min_face_px in (24, 48, 96):
@@ -214,7 +210,7 @@ async def stream_load(url: str, clip: list[bytes], streams: int, seconds: float)
 
 
 def over_loopback(clip: list[bytes], requests: int, stream_seconds: float) -> None:
-    photo = jpeg(astronaut_grey(), 90)
+    photo = jpeg(skimage_grey("astronaut"), 90)
     with tempfile.TemporaryDirectory() as data_dir, served_for_bench(Path(data_dir)) as url:
         print(f"POST /predict over HTTP on 127.0.0.1 (astronaut 512x512 JPEG, {os.cpu_count()} cores):")
         for concurrency in (1, 4, 16):
@@ -232,5 +228,6 @@ def run(arguments: argparse.Namespace) -> int:
     clip = webcam_clip(arguments.frames)
     with one_core():
         in_process(engine, clip)
+        compare(engine, arguments.fer_python)
     over_loopback(clip, arguments.requests, arguments.stream_seconds)
     return 0

@@ -18,13 +18,11 @@ import pytest
 from PIL import Image
 from skimage import data
 
+from service.photo_bench import ASTRONAUT_FACE  # Eileen Collins' face, as stock Haar boxes it
 from service.vision.faces import Box
 
 REPO = Path(__file__).resolve().parents[2]
 FER2013 = REPO.parent / "shared/data/fer2013/fer2013.csv.gz"
-ASTRONAUT_FACE = Box(
-    177, 66, 95, 95
-)  # Eileen Collins' face in skimage's 512x512 astronaut, as stock Haar boxes it
 FRAME_SIZE = (480, 640)  # height, width: a webcam frame
 
 

@@ -1,0 +1,196 @@
+"""Face finding in photos: the /predict path against stock Haar (and the `fer` package) on generated scenes.
+
+    python -m service.photo_bench [--fer-python ../fer-venv/bin/python]     (also part of moodfeed bench)
+
+The scenes are scikit-image photos (public domain) with copies of its astronaut's face pasted 24 to
+120 px tall, mirrored at random: a group in ordinary light, the same dimmed and washed out, a crowd of
+small faces, and two scenes with nobody in them (a cat, a cup of coffee). A face counts as found when a
+detection overlaps its box with IoU > 0.3; a detection that overlaps no face is a false face. Each
+detector runs on one thread; times are the median over the scenes of the best of two runs, and ours and
+fer's include reading each face's emotion (stock Haar's is detection alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from service.config import Settings
+from service.vision.engine import VisionEngine
+from service.vision.faces import DETECTOR_CASCADE, WINDOW_PX, Box
+
+ASTRONAUT_FACE = Box(177, 66, 95, 95)  # in skimage's 512x512 astronaut, framed as the cascade frames faces
+STOCK_SCALE, STOCK_NEIGHBOURS, STOCK_MIN_FACE_PX = 1.1, 5, 24  # OpenCV's usual call
+FOUND_IOU = 0.3
+FER_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "fer_photos.py"
+
+
+def skimage_grey(name: str) -> np.ndarray:
+    """One of scikit-image's sample photos, in grey."""
+    try:
+        from skimage import data
+    except ImportError:
+        sys.exit("moodfeed bench: needs scikit-image for its test photos: pip install 'moodfeed[test]'")
+    image = getattr(data, name)()
+    return np.asarray(image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
+
+
+def astronaut_face() -> np.ndarray:
+    face = ASTRONAUT_FACE
+    return skimage_grey("astronaut")[face.y : face.y + face.h, face.x : face.x + face.w]
+
+
+@dataclass(frozen=True, slots=True)
+class Scene:
+    name: str
+    grey: np.ndarray
+    faces: list[Box]
+
+
+def scene(name: str, background: str, sides: Sequence[int], seed: int, gain: float = 1.0, offset: float = 0.0,
+          size: tuple[int, int] = (1280, 960)) -> Scene:  # fmt: skip
+    """`sides` faces pasted one per cell of a five-column grid over the background, then the light changed."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    photo = cv2.resize(skimage_grey(background), size, interpolation=cv2.INTER_AREA)
+    face = astronaut_face()
+    rows = max(1, -(-len(sides) // 5))
+    cell_w, cell_h = width // 5, height // rows
+    boxes = []
+    for index, side in enumerate(sides):
+        row, col = divmod(index, 5)
+        left = col * cell_w + int(rng.uniform(0, cell_w - side))
+        top = row * cell_h + int(rng.uniform(0, cell_h - side))
+        pasted = face[:, ::-1] if rng.random() < 0.5 else face
+        photo[top : top + side, left : left + side] = cv2.resize(
+            pasted, (side, side), interpolation=cv2.INTER_AREA
+        )
+        boxes.append(Box(left, top, side, side))
+    lit = np.clip(photo.astype(np.float32) * gain + offset, 0, 255).astype(np.uint8)
+    return Scene(name, lit, boxes)
+
+
+def scenes() -> list[Scene]:
+    group = [24, 28, 32, 36, 40, 48, 56, 64, 80, 100, 120, 30, 44, 70, 26]
+    return [
+        scene("group, ordinary light", "coffee", group, 1),
+        scene("group, dim", "coffee", group, 2, gain=0.35),
+        scene("group, washed out", "coffee", group, 3, gain=0.4, offset=150),
+        scene("crowd of small faces", "rocket", [24, 26, 28, 30, 32, 34] * 3, 4),
+        scene("nobody: a cat", "chelsea", [], 5),
+        scene("nobody: coffee", "coffee", [], 6),
+    ]
+
+
+def score(found: Sequence[Box], faces: Sequence[Box]) -> tuple[int, int]:
+    """How many faces were found, and how many detections are no face."""
+    hits = sum(any(box.iou(face) > FOUND_IOU for box in found) for face in faces)
+    false = sum(all(box.iou(face) <= FOUND_IOU for face in faces) for box in found)
+    return hits, false
+
+
+def timed(detect: Callable[[np.ndarray], list[Box]], grey: np.ndarray) -> tuple[list[Box], float]:
+    """The detections and the best of two runs' milliseconds."""
+    best_ms, found = float("inf"), []
+    for _ in range(2):
+        started = time.perf_counter()
+        found = detect(grey)
+        best_ms = min(best_ms, (time.perf_counter() - started) * 1000)
+    return found, best_ms
+
+
+def png(grey: np.ndarray) -> bytes:
+    ok, encoded = cv2.imencode(".png", grey)
+    return encoded.tobytes()
+
+
+def stock_haar(min_face_px: int = STOCK_MIN_FACE_PX) -> Callable[[np.ndarray], list[Box]]:
+    """OpenCV's usual detectMultiScale call, as most code that uses Haar makes it."""
+    cascade = cv2.CascadeClassifier(str(DETECTOR_CASCADE))
+    size = (min_face_px, min_face_px)
+
+    def detect(grey: np.ndarray) -> list[Box]:
+        found = cascade.detectMultiScale(grey, STOCK_SCALE, STOCK_NEIGHBOURS, minSize=size)
+        return [Box(*map(int, box)) for box in found]
+
+    return detect
+
+
+def report(label: str, results: Sequence[tuple[Scene, list[Box], float]]) -> None:
+    faces = sum(len(item.faces) for item, _, _ in results)
+    hits = false_in_groups = false_nobody = 0
+    for item, found, _ in results:
+        found_here, false = score(found, item.faces)
+        hits += found_here
+        if item.faces:
+            false_in_groups += false
+        else:
+            false_nobody += false
+    median_ms = statistics.median(ms for _, _, ms in results)
+    print(
+        f"  {label:<34} {hits:3d}/{faces} faces, {false_in_groups} false among them, "
+        f"{false_nobody} on the photos of nobody; median {median_ms:6.0f} ms per photo"
+    )
+
+
+def fer_results(python: Path, items: Sequence[Scene]) -> list[tuple[Scene, list[Box], float]]:
+    """The fer package's detect_emotions on the scenes, run by scripts/fer_photos.py with that Python."""
+    with tempfile.TemporaryDirectory() as scratch:
+        paths = []
+        for index, item in enumerate(items):
+            paths.append(str(Path(scratch) / f"scene{index}.png"))
+            cv2.imwrite(paths[-1], item.grey)
+        done = subprocess.run(
+            [str(python), str(FER_SCRIPT), *paths], capture_output=True, text=True, check=False, timeout=3600
+        )
+    if done.returncode != 0:
+        raise SystemExit(f"fer's run failed: {done.stderr.strip().splitlines()[-1:]}")
+    answers = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return [
+        (item, [Box(*box) for box in answer["boxes"]], answer["ms"])
+        for item, answer in zip(items, answers, strict=True)
+    ]
+
+
+def compare(engine: VisionEngine, fer_python: Path | None = None) -> None:
+    """Print each detector's faces found, false faces and time per photo on the generated scenes."""
+    items = scenes()
+    faces = sum(len(item.faces) for item in items)
+    print(f"Faces in photos, one thread ({len(items)} generated scenes 1280x960, {faces} faces 24-120 px):")
+
+    def ours(grey: np.ndarray) -> list[Box]:
+        return [face.box for face in engine.analyse_photo(png(grey), min_face_px=WINDOW_PX).faces]
+
+    detectors = {
+        "ours: /predict's path, min_face 24": ours,  # decoding and reading emotions included, as fer's
+        "stock Haar (1.1, 5, 24 px), detection": stock_haar(),
+    }
+    for label, detect in detectors.items():
+        report(label, [(item, *timed(detect, item.grey)) for item in items])
+    if fer_python is not None:
+        report("fer 25.10.3: detect_emotions", fer_results(fer_python, items))
+
+
+def main(arguments: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m service.photo_bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--fer-python", type=Path, help="a Python with the fer package, to compare with it")
+    options = parser.parse_args(arguments)
+    cv2.setNumThreads(1)
+    compare(VisionEngine.from_settings(Settings()), options.fer_python)
+
+
+if __name__ == "__main__":
+    main()
