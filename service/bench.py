@@ -34,6 +34,7 @@ from service.photo_bench import (
     STOCK_MIN_FACE_PX,
     astronaut_face,
     compare,
+    fer_detections,
     skimage_grey,
     stock_haar,
 )
@@ -114,7 +115,7 @@ def report(label: str, times: CallTimes) -> float:
     return times.mean_ms
 
 
-def in_process(engine: VisionEngine, clip: list[bytes]) -> None:
+def in_process(engine: VisionEngine, clip: list[bytes], fer_python: Path | None) -> None:
     stock = {size: stock_haar(size) for size in (STOCK_MIN_FACE_PX, 96)}
     limits = engine.stream.limits
 
@@ -128,6 +129,11 @@ def in_process(engine: VisionEngine, clip: list[bytes]) -> None:
     session = engine.open_stream()
     ours_ms = report("ours: stream path end to end", time_each(session.analyse_frame, clip))
     print(f"  speed-up over naive: {naive_ms / ours_ms:.1f}x")
+    if fer_python is not None:
+        frames = [decode_grey(frame, limits) for frame in clip[:30]]
+        fer_ms = statistics.median(ms for _, ms in fer_detections(fer_python, frames))
+        speed_up = fer_ms / ours_ms
+        print(f"  fer 25.10.3 detect_emotions: median {fer_ms:.1f} ms/frame, ours {speed_up:.1f}x faster")
     breakdown = [session.analyse_frame(frame).timings for frame in clip]
     for stage in ("decode_ms", "detect_ms", "classify_ms"):
         print(f"    {stage[:-3]:<10} {statistics.fmean(getattr(t, stage) for t in breakdown):6.2f} ms/frame")
@@ -227,7 +233,7 @@ def run(arguments: argparse.Namespace) -> int:
     engine = VisionEngine.from_settings(Settings())
     clip = webcam_clip(arguments.frames)
     with one_core():
-        in_process(engine, clip)
+        in_process(engine, clip, arguments.fer_python)
         compare(engine, arguments.fer_python)
     over_loopback(clip, arguments.requests, arguments.stream_seconds)
     return 0

@@ -144,23 +144,21 @@ def report(label: str, results: Sequence[tuple[Scene, list[Box], float]]) -> Non
     )
 
 
-def fer_results(python: Path, items: Sequence[Scene]) -> list[tuple[Scene, list[Box], float]]:
-    """The fer package's detect_emotions on the scenes, run by scripts/fer_photos.py with that Python."""
+def fer_detections(python: Path, greys: Sequence[np.ndarray]) -> list[tuple[list[Box], float]]:
+    """The fer package's detect_emotions on each image, run by scripts/fer_photos.py with that Python:
+    its face boxes and milliseconds (best of two runs)."""
     with tempfile.TemporaryDirectory() as scratch:
         paths = []
-        for index, item in enumerate(items):
-            paths.append(str(Path(scratch) / f"scene{index}.png"))
-            cv2.imwrite(paths[-1], item.grey)
+        for index, grey in enumerate(greys):
+            paths.append(str(Path(scratch) / f"image{index}.png"))
+            cv2.imwrite(paths[-1], grey)
         done = subprocess.run(
             [str(python), str(FER_SCRIPT), *paths], capture_output=True, text=True, check=False, timeout=3600
         )
     if done.returncode != 0:
         raise SystemExit(f"fer's run failed: {done.stderr.strip().splitlines()[-1:]}")
     answers = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    return [
-        (item, [Box(*box) for box in answer["boxes"]], answer["ms"])
-        for item, answer in zip(items, answers, strict=True)
-    ]
+    return [([Box(*box) for box in answer["boxes"]], answer["ms"]) for answer in answers]
 
 
 def compare(engine: VisionEngine, fer_python: Path | None = None) -> None:
@@ -179,7 +177,11 @@ def compare(engine: VisionEngine, fer_python: Path | None = None) -> None:
     for label, detect in detectors.items():
         report(label, [(item, *timed(detect, item.grey)) for item in items])
     if fer_python is not None:
-        report("fer 25.10.3: detect_emotions", fer_results(fer_python, items))
+        detections = fer_detections(fer_python, [item.grey for item in items])
+        report(
+            "fer 25.10.3: detect_emotions",
+            [(item, *found) for item, found in zip(items, detections, strict=True)],
+        )
 
 
 def main(arguments: list[str] | None = None) -> None:
