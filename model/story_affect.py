@@ -42,6 +42,7 @@ except ModuleNotFoundError as missing:  # the affect-train extra is not installe
 
 from model.data import file_sha256
 from model.headlines import DEFAULT_HEADLINES, agreement, load_goodnews, load_trial
+from model.options import apply_overrides
 from service.news.affect import OUTPUTS, words_of
 
 config: dict[str, Any] = dict(
@@ -121,11 +122,7 @@ def cross_validate(
 
 
 def main(arguments: list[str]) -> None:
-    for argument in arguments:
-        name, _, value = argument.removeprefix("--").partition("=")
-        if name not in config or not argument.startswith("--"):
-            raise SystemExit(f"unknown option {argument!r}; options: " + ", ".join(f"--{k}=" for k in config))
-        config[name] = type(config[name])(value)
+    config.update(apply_overrides(arguments, config, usage=__doc__)[0])
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything it needs is on disk
     folder = Path(config["headlines"])
     trial = load_trial(folder)

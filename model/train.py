@@ -12,7 +12,6 @@ Metrics go to <out_dir>/metrics.jsonl, one JSON object per epoch.
 
 from __future__ import annotations
 
-import ast
 import json
 import math
 import subprocess
@@ -36,6 +35,7 @@ from model.augment import random_affine, random_erase, random_lighting
 from model.data import DEFAULT_DATA, EMOTIONS, FaceSet, file_sha256, load_dataset, load_ferplus_votes
 from model.inference import predict, to_tensor
 from model.net import EmotionNet
+from model.options import apply_overrides
 
 config: dict[str, Any] = dict(
     # data
@@ -74,30 +74,12 @@ RESUMABLE_CHANGES = {"data", "ferplus", "teacher", "out_dir", "epochs"}
 
 def parse_overrides(arguments: list[str], defaults: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Apply --name=value overrides (typed like the default) and report whether --resume was given."""
-    settings, resume = dict(defaults), False
-    for argument in arguments:
-        if argument in ("-h", "--help"):
-            defaults_text = "\n".join(f"  --{name}={value!r}" for name, value in defaults.items())
-            print(f"{__doc__}\nOptions and their defaults:\n{defaults_text}")
-            raise SystemExit(0)
-        if argument == "--resume":
-            resume = True
-            continue
-        name, separator, text = argument.removeprefix("--").partition("=")
-        if not argument.startswith("--") or not separator or name not in settings:
-            raise SystemExit(
-                f"unknown option {argument!r}; options: --resume, " + ", ".join(f"--{k}=" for k in settings)
-            )
-        default = settings[name]
-        try:
-            settings[name] = text if isinstance(default, str) else type(default)(ast.literal_eval(text))
-        except (ValueError, SyntaxError, TypeError) as error:
-            raise SystemExit(f"--{name}: {text!r} is not a {type(default).__name__}") from error
+    settings, flags = apply_overrides(arguments, defaults, usage=__doc__, flags=("--resume",))
     if settings["teacher_weight"] + settings["ferplus_weight"] > 1:
         raise SystemExit("--teacher_weight and --ferplus_weight together must not exceed 1")
     if settings["teacher_weight"] > 0 and not settings["teacher"]:
         raise SystemExit("--teacher_weight needs --teacher=MODEL.onnx")
-    return settings, resume
+    return settings, "--resume" in flags
 
 
 def git_commit() -> str | None:
