@@ -190,7 +190,7 @@ def rank(
             pool.stories[i],
             pool.affects[i],
             round(float(scores[i]), 4),
-            _reason(_purpose(weighted, admitted, i), pool, i, age_s[i]),
+            f"{describe(pool, i)}, {_purpose(weighted, admitted, i)}",
         )
         for i in chosen
     ]
@@ -278,18 +278,3 @@ def describe(pool: StoryPool, index: int) -> str:
             return "neutral in tone"
         words.append("calm" if valence > -0.15 else "downbeat")
     return " and ".join(words)
-
-
-def _reason(purpose: str, pool: StoryPool, index: int, age_s: float) -> str:
-    """A short human reason, e.g. "hopeful and calm, to lift a sad mood · 2 h old"."""
-    return f"{describe(pool, index)}, {purpose} · {_age(age_s)}"
-
-
-def _age(age_s: float) -> str:
-    minutes = int(age_s // 60)
-    if minutes < 1:
-        return "just now"
-    if minutes < 60:
-        return f"{minutes} min old"
-    hours = minutes // 60
-    return f"{hours} h old" if hours < 48 else f"{hours // 24} d old"
