@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -33,7 +34,7 @@ from service.vision.faces import DETECTOR_CASCADE, WINDOW_PX, Box
 ASTRONAUT_FACE = Box(177, 66, 95, 95)  # in skimage's 512x512 astronaut, framed as the cascade frames faces
 STOCK_SCALE, STOCK_NEIGHBOURS, STOCK_MIN_FACE_PX = 1.1, 5, 24  # OpenCV's usual call
 FOUND_IOU = 0.3
-FER_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "fer_photos.py"
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"  # the fer runners live in the checkout
 
 
 def skimage_grey(name: str) -> np.ndarray:
@@ -144,6 +145,20 @@ def report(label: str, results: Sequence[tuple[Scene, list[Box], float]]) -> Non
     )
 
 
+def run_fer_script(python: Path, script: str, arguments: Sequence[str]) -> list[dict[str, Any]]:
+    """The JSON lines a script of scripts/ prints when run by the Python that has fer (its own venv)."""
+    done = subprocess.run(
+        [str(python), str(SCRIPTS / script), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=3600,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"fer's run failed: {done.stderr.strip().splitlines()[-1:]}")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
 def fer_detections(python: Path, greys: Sequence[np.ndarray]) -> list[tuple[list[Box], float]]:
     """The fer package's detect_emotions on each image, run by scripts/fer_photos.py with that Python:
     its face boxes and milliseconds (best of two runs)."""
@@ -152,12 +167,7 @@ def fer_detections(python: Path, greys: Sequence[np.ndarray]) -> list[tuple[list
         for index, grey in enumerate(greys):
             paths.append(str(Path(scratch) / f"image{index}.png"))
             cv2.imwrite(paths[-1], grey)
-        done = subprocess.run(
-            [str(python), str(FER_SCRIPT), *paths], capture_output=True, text=True, check=False, timeout=3600
-        )
-    if done.returncode != 0:
-        raise SystemExit(f"fer's run failed: {done.stderr.strip().splitlines()[-1:]}")
-    answers = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        answers = run_fer_script(python, "fer_photos.py", paths)
     return [([Box(*box) for box in answer["boxes"]], answer["ms"]) for answer in answers]
 
 

@@ -10,9 +10,7 @@ environment (`scripts/fer_video.py` says how to make it; from a checkout).
 from __future__ import annotations
 
 import argparse
-import json
 import resource
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -21,12 +19,12 @@ import cv2
 import numpy as np
 
 from service.config import Settings
+from service.photo_bench import run_fer_script
 from service.video import analyze_video
 from service.vision.engine import VisionEngine
 from service.vision.kernels import cpu_description
 
 SIZE, FPS = (600, 340), 30
-FER_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "fer_video.py"
 
 
 def webcam_clip(path: Path, seconds: float) -> Path:
@@ -82,12 +80,7 @@ def main(arguments: list[str] | None = None) -> None:
 
 def fer_timing(python: Path, clip: Path) -> dict[str, float]:
     """What scripts/fer_video.py measured for the clip, run with the given interpreter."""
-    done = subprocess.run(
-        [str(python), str(FER_SCRIPT), str(clip)], capture_output=True, text=True, check=False, timeout=3600
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"fer's run failed: {done.stderr.strip().splitlines()[-1:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return dict(run_fer_script(python, "fer_video.py", [str(clip)])[-1])
 
 
 if __name__ == "__main__":
