@@ -35,6 +35,9 @@ WINDOW_PX = 24  # the side of the window both cascades were trained on: the smal
 MAX_FACE_PX = 65_535  # no image we take is larger on either side (JPEG's own limit); a larger face is no face
 SCAN_FACE_PX = 30  # frames are shrunk until the smallest face wanted is this tall
 SCALE_STEP = 1.1  # between pyramid levels, as in OpenCV's default
+# A stream is scanned again every half second, so a face one quick scan misses the next one finds; the coarser
+# pyramid halves the scan's cost (26 -> 15 ms on a 600x340 frame here).
+STREAM_SCALE_STEP = 1.2
 CANDIDATE_NEIGHBOURS = 3  # fewer than stock's 5: the verifier, not the neighbour count, rejects false faces
 PHOTO_NEIGHBOURS = 1  # a photo's thorough scan takes every candidate to the verifier
 RAW_PASS_SCALE = (
@@ -164,16 +167,16 @@ class FaceDetector:
     def find_faces(self, grey: np.ndarray, min_face_px: int) -> list[Box]:
         """A thorough scan of a photo for faces at least `min_face_px` tall, largest first: every candidate,
         however few detections stand by it, goes to the verifier."""
-        return self._scan(grey, min_face_px, PHOTO_NEIGHBOURS)
+        return self._scan(grey, min_face_px, PHOTO_NEIGHBOURS, SCALE_STEP)
 
     def scan(self, grey: np.ndarray, min_face_px: int) -> list[Box]:
         """A quick scan of a video frame for faces at least `min_face_px` tall, largest first."""
-        return self._scan(grey, min_face_px, CANDIDATE_NEIGHBOURS)
+        return self._scan(grey, min_face_px, CANDIDATE_NEIGHBOURS, STREAM_SCALE_STEP)
 
-    def _scan(self, grey: np.ndarray, min_face_px: int, neighbours: int) -> list[Box]:
+    def _scan(self, grey: np.ndarray, min_face_px: int, neighbours: int, scale_step: float) -> list[Box]:
         """The frame's equalised copy scanned for every face, and the frame as it is at half that resolution
-        for faces twice as large (equalising can flatten a large blown-out face); candidates with
-        `neighbours` or more confirmed in the image they were found in."""
+        for faces twice as large (equalising can flatten a large blown-out face), with `scale_step` between
+        pyramid levels; candidates with `neighbours` or more confirmed in the image they were found in."""
         if min_face_px > min(grey.shape):  # no such face fits, and shrinking for one could leave no pixels
             return []
         factor, min_size_px = _scan_scale(min_face_px)
@@ -181,9 +184,9 @@ class FaceDetector:
         light = normalise_light(small)
         coarse = shrink(small, RAW_PASS_SCALE)
         with self._borrow() as cascades:
-            found = _confirmed_faces(cascades, light, min_size_px, neighbours)
+            found = _confirmed_faces(cascades, light, min_size_px, neighbours, scale_step)
             if min(coarse.shape) >= min_size_px:
-                coarse_found = _confirmed_faces(cascades, coarse, min_size_px, neighbours)
+                coarse_found = _confirmed_faces(cascades, coarse, min_size_px, neighbours, scale_step)
                 found += [(box.scaled(1 / RAW_PASS_SCALE), count) for box, count in coarse_found]
         faces = merge_overlapping([box for box, _ in found], [count for _, count in found])
         return [box.scaled(1 / factor) for box in faces]
@@ -235,11 +238,11 @@ def _scan_scale(min_face_px: int) -> tuple[float, int]:
 
 
 def _confirmed_faces(
-    cascades: _Cascades, image: np.ndarray, min_size_px: int, neighbours: int
+    cascades: _Cascades, image: np.ndarray, min_size_px: int, neighbours: int, scale_step: float
 ) -> list[tuple[Box, float]]:
     """Detections with at least `neighbours` neighbours that the verifier confirms, with their counts."""
     found, counts = cascades.detector.detectMultiScale2(
-        image, SCALE_STEP, neighbours, minSize=(min_size_px, min_size_px)
+        image, scale_step, neighbours, minSize=(min_size_px, min_size_px)
     )
     return [
         (box, float(count))
