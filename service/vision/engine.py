@@ -165,21 +165,28 @@ class StreamSession:
 
     def _detect(self, grey: np.ndarray, min_face_px: int, now_s: float) -> list[Box]:
         detector = self.engine.detector
-        candidates = [box for track in self.tracker.tracks if (box := detector.find_near(grey, track.box))]
+        tracks = self.tracker.tracks
+        near = [detector.find_near(grey, track.box) for track in tracks]
+        candidates = [box for box in near if box is not None]
         tracked = len(candidates)
         last = self._last_full_scan_s
         # By the stream's clock, not its frame count: a 30 fps video and a 10 fps webcam both meet a new face
-        # within the same time; a clock that went backwards (a new video) scans at once.
-        if last is None or not 0 <= now_s - last < self.options.full_scan_every_s or not self.tracker.tracks:
+        # within the same time; a clock that went backwards (a new video) scans at once. Before a track whose
+        # face has not been found near its last box ends, the whole frame is scanned once more, so that a face
+        # still there (grown or shrunk more than the search near it allows) keeps its track.
+        due = last is None or not 0 <= now_s - last < self.options.full_scan_every_s
+        ending = any(
+            box is None and track.missed_frames >= self.options.max_missed_frames
+            for track, box in zip(tracks, near, strict=True)
+        )
+        if due or not tracks or ending:
             self._last_full_scan_s = now_s
             candidates += detector.scan(grey, min_face_px)
         found: list[Box] = []  # tracked faces first, then new ones; two boxes on one face are one face
         for index, box in enumerate(candidates):
             if any(box.iou(other) >= MATCH_IOU for other in found):
                 continue
-            new_face = index >= tracked and all(
-                box.iou(track.box) < MATCH_IOU for track in self.tracker.tracks
-            )
+            new_face = index >= tracked and all(box.iou(track.box) < MATCH_IOU for track in tracks)
             if new_face and not detector.confirm_new(grey, box):  # as thoroughly as a photo, before a track
                 continue
             found.append(box)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from skimage import data
@@ -86,6 +87,28 @@ def test_a_stream_keeps_one_track_for_a_face_that_moves(engine: VisionEngine) ->
         assert analysis.faces[0].box.iou(webcam_face_box(shift_x=shift)) > 0.6
         track_ids.append(analysis.faces[0].track_id)
     assert set(track_ids) == {1}
+
+
+def test_a_face_that_suddenly_looks_larger_keeps_its_track(engine: VisionEngine) -> None:
+    """The viewer leans in: between two frames the face grows by half, more than the search around its last
+    box looks for. The track holds its last box, and before it would end, a scan of the whole frame gives
+    it the face back."""
+    face = webcam_face_box()
+    centre_x, centre_y, zoom = face.x + face.w / 2, face.y + face.h / 2, 1.5
+    warp = np.array([[zoom, 0, (1 - zoom) * centre_x], [0, zoom, (1 - zoom) * centre_y]])
+    leaning_in = cv2.warpAffine(webcam_frame(), warp, (640, 480))
+    left, top = (round(value) for value in warp @ [face.x, face.y, 1])
+    larger = Box(left, top, round(face.w * zoom), round(face.h * zoom))
+    session = engine.open_stream()
+    answers = []
+    for frame in range(8):  # at 30 fps: no full scan is due in these 0.27 s
+        analysis = session.analyse_frame(
+            encode(webcam_frame() if frame < 2 else leaning_in), now_s=frame / 30
+        )
+        answers.append([(found.track_id, found.held) for found in analysis.faces])
+    assert all(len(answer) == 1 and answer[0][0] == 1 for answer in answers), answers
+    assert answers[-2:] == [[(1, False)]] * 2
+    assert analysis.faces[0].box.iou(larger) > 0.5
 
 
 def test_a_stream_follows_a_face_in_dim_light(engine: VisionEngine) -> None:
