@@ -84,13 +84,16 @@ def parse_overrides(arguments: list[str], defaults: dict[str, Any]) -> tuple[dic
 
 def git_commit() -> str | None:
     """The commit the training code is at, recorded so the exported card can name it."""
-    found = subprocess.run(
-        ["git", "rev-parse", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).resolve().parent,  # this code's repository, wherever training is started from
-    )
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=Path(__file__).resolve().parent,  # this code's repository, wherever training is started from
+        )
+    except OSError:  # no git on this machine (a device machine gets the files, not the history)
+        return None
     return found.stdout.strip() or None
 
 

@@ -1,4 +1,5 @@
-"""The FER2013 loaders: Kaggle CSV (plain or gzip) and image folders; bad input reported, never mangled."""
+"""The FER2013 loaders: Kaggle CSV (plain or gzip), image folders and packed files; bad input reported, never
+mangled."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from model import pack
 from model.data import EMOTIONS, MalformedDataError, load_dataset, load_ferplus_votes
 
 
@@ -39,6 +41,39 @@ def test_gzip_csv_reads_the_same_as_plain(fer_csv, face_rows, tmp_path):
     for split in ("train", "test"):
         assert np.array_equal(plain_splits[split].images, packed_splits[split].images)
         assert np.array_equal(plain_splits[split].labels, packed_splits[split].labels)
+
+
+def test_a_packed_file_reads_as_the_csv_it_was_packed_from(fer_csv, face_rows, tmp_path, capsys):
+    source = fer_csv(face_rows(6, 3, seed=4))
+    packed = tmp_path / "carry" / "fer2013.xz"
+    pack.main([str(source), str(packed)])
+
+    assert "test 3, train 6 faces" in capsys.readouterr().out
+    from_csv, _ = load_dataset(source)
+    from_pack, report = load_dataset(packed)
+    assert sorted(from_pack) == sorted(from_csv) and report.skipped == []
+    for split, faces in from_csv.items():
+        for part in ("images", "labels", "rows"):  # the rows, so FER+ votes still line up
+            expected, got = getattr(faces, part), getattr(from_pack[split], part)
+            assert got.dtype == expected.dtype and np.array_equal(got, expected), (split, part)
+
+
+def test_a_file_named_like_a_pack_that_is_none_is_malformed(tmp_path):
+    fake = tmp_path / "fer2013.xz"
+    fake.write_bytes(b"emotion,pixels,Usage\n")
+    with pytest.raises(MalformedDataError, match="not a packed FER2013 file"):
+        load_dataset(fake)
+
+
+def test_packing_refuses_a_name_loaders_would_not_know_and_a_missing_source(
+    fer_csv, face_rows, tmp_path, capsys
+):
+    with pytest.raises(SystemExit) as refused:
+        pack.main([str(fer_csv(face_rows(2, 1))), str(tmp_path / "fer2013.npz")])
+    assert refused.value.code == 2 and "must end in .xz" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as missing:
+        pack.main([str(tmp_path / "absent.csv"), str(tmp_path / "fer2013.xz")])
+    assert missing.value.code == 2 and "no such file" in capsys.readouterr().err
 
 
 MALFORMED = [
