@@ -18,6 +18,7 @@ os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")  # one core, as moodfeed's 
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -31,7 +32,9 @@ from fer.fer import FER  # noqa: E402
 def main(clip: str) -> None:
     cv2.setNumThreads(1)
     detector = FER()
-    with tempfile.TemporaryDirectory() as scratch:
+    clip = os.path.abspath(clip)
+    # fer writes its data.csv into the working folder, whatever outdir says: work in a scratch folder.
+    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
         video = Video(clip, outdir=scratch)
         started = time.perf_counter()
         rows = video.analyze(
