@@ -22,6 +22,7 @@ DEFAULT_DATA = Path("../shared/data/fer2013/fer2013.csv.gz")  # where the projec
 CSV_USAGES = {"Training": "train", "PublicTest": "test", "PrivateTest": "private"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 PACKED_SUFFIX = ".xz"  # model.pack's files: every split's faces, labels and row numbers, xz-compressed
+PACKED_PARTS = ("images", "labels", "rows")  # a FaceSet's fields, each stored as "<split>.<part>"
 # FER+ vote columns, in the order they appear in fer2013new.csv, mapped to our label order.
 FERPLUS_TO_EMOTION = {
     "neutral": 6,
@@ -167,9 +168,7 @@ def load_folder(root: Path, on_error: OnError = "skip") -> tuple[dict[str, FaceS
 def save_packed(splits: dict[str, FaceSet], path: Path) -> None:
     """Write the splits to one xz-compressed file: FER2013 in 56 MB where its gzip CSV takes 85 MB."""
     arrays = {
-        f"{split}.{part}": getattr(faces, part)
-        for split, faces in splits.items()
-        for part in ("images", "labels", "rows")
+        f"{split}.{part}": getattr(faces, part) for split, faces in splits.items() for part in PACKED_PARTS
     }
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
@@ -189,10 +188,7 @@ def load_packed(path: Path) -> tuple[dict[str, FaceSet], LoadReport]:
         raise MalformedDataError(f"{path}: not a packed FER2013 file ({error})") from None
     splits = {name.removesuffix(".images") for name in parts if name.endswith(".images")}
     try:
-        faces = {
-            split: FaceSet(*(parts[f"{split}.{part}"] for part in ("images", "labels", "rows")))
-            for split in splits
-        }
+        faces = {split: FaceSet(*(parts[f"{split}.{part}"] for part in PACKED_PARTS)) for split in splits}
     except KeyError as missing:
         raise MalformedDataError(f"{path}: a packed split lacks {missing}") from None
     return faces, LoadReport()
