@@ -176,7 +176,7 @@ class StreamSession:
         # still there (grown or shrunk more than the search near it allows) keeps its track.
         due = last is None or not 0 <= now_s - last < self.options.full_scan_every_s
         ending = any(
-            box is None and track.missed_frames >= self.options.max_missed_frames
+            box is None and self.tracker.ends_if_missed(track)
             for track, box in zip(tracks, near, strict=True)
         )
         if due or not tracks or ending:

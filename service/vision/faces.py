@@ -51,10 +51,8 @@ VERIFY_SIZE_RANGE = (0.7, 1.4)  # ...for faces between these multiples of the ca
 TRACK_MARGIN = 0.5  # a tracked face is looked for this fraction of its side around its last box
 CONFIRM_MARGIN = 0.5  # a stream's new face is confirmed by a thorough scan this far around it
 TRACK_FACE_PX = 30  # the tracking window is shrunk so the face is about this big: cheap and still reliable
-TRACK_SIZE_RANGE = (
-    0.8,
-    1.25,
-)  # a face changes size little between frames; one that changes more is found by a full scan
+# A face changes size little between frames; one that changes more is found by a full scan.
+TRACK_SIZE_RANGE = (0.8, 1.25)
 CLAHE_TILE_PX = 96  # one equalisation tile per this many pixels of the scanned image
 CLAHE_CLIP = 2.0
 MERGE_IOU = 0.3  # detections overlapping more than this are one face

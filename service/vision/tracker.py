@@ -70,6 +70,10 @@ class FaceTracker:
             self._last_mood, self._last_face_s = mood, now_s
         self._now_s = now_s
 
+    def ends_if_missed(self, track: Track) -> bool:
+        """Whether missing this track's face in one more frame ends the track."""
+        return track.missed_frames >= self.max_missed_frames
+
     def _weight(self, elapsed_s: float) -> float:
         """How much of the new reading an exponential moving average with our half-life takes in."""
         return 1.0 - 0.5 ** (max(0.0, elapsed_s) / self.half_life_s)
