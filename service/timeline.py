@@ -112,7 +112,7 @@ class Summary:
             self.moods.append((frame.time_s, frame.mood.emotion))
 
     def as_json(self) -> dict[str, Any]:
-        duration_s = self.duration_s or self.last_time_s
+        duration_s = max(self.duration_s, self.last_time_s)  # a container's stated length can be short
         return {
             "source": self.source,
             "duration_s": round(duration_s, 3),

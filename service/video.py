@@ -12,6 +12,7 @@ the video is.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,9 @@ from service.vision.results import EmotionReading, Face
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".webm", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv")
 DEFAULT_FPS = 30.0  # for a file that does not say its frame rate
+# No camera films faster: a video with more frames than this per second of its limit is past the limit,
+# whatever its timestamps say.
+MAX_FPS = 240.0
 
 
 class VideoError(ValueError):
@@ -81,6 +85,32 @@ def video_in_memory(data: bytes) -> Iterator[Path]:
         os.close(descriptor)
 
 
+class FrameClock:
+    """Each frame's time from the video's first frame: the container's timestamp where it gives one that
+    moves forward, else the previous frame's time plus one frame at the stated rate.
+
+    Counting frames at the stated rate is wrong for variable-rate video (phones slow down in the dark) and
+    for browser recordings, whose "frame rate" is often a time base such as 1000; the timestamps are not.
+    """
+
+    def __init__(self, fps: float):
+        self.frame_s = 1 / fps
+        self._start_s: float | None = None  # the first frame's timestamp: some containers start later than 0
+        self._last_s = 0.0
+
+    def time_s(self, reported_ms: float) -> float:
+        """The time of the frame just grabbed, whose timestamp the container reports as `reported_ms`."""
+        reported_s = reported_ms / 1000 if math.isfinite(reported_ms) and reported_ms >= 0 else None
+        if self._start_s is None:
+            self._start_s = reported_s or 0.0
+            return 0.0
+        if reported_s is not None and reported_s - self._start_s > self._last_s:
+            self._last_s = reported_s - self._start_s
+        else:
+            self._last_s += self.frame_s
+        return self._last_s
+
+
 def open_video(path: Path) -> OpenedVideo:
     """The opened video and what its container says of it; `VideoError` if it is not a readable video."""
     if not path.is_file():
@@ -101,25 +131,29 @@ def analyze_video(
     every_s: float | None = None,
     engine: VisionEngine | None = None,
     with_images: bool = False,
+    max_s: float | None = None,
 ) -> Iterator[AnalysedFrame]:
     """Each analysed frame of the video (a path, or one `open_video` opened to look at its length first),
     in order: every frame, or one every `every_s` seconds of video (`with_images`: each with its colour
     frame).
 
     Raises `VideoError` before the first frame if the file is not a readable video, or if it holds no
-    frame at all.
+    frame at all; and, with `max_s`, once the video runs past `max_s` seconds. A container's stated
+    length can lie, so a caller that limits length must pass `max_s` as well as check `VideoInfo`.
     """
     engine = engine or VisionEngine.from_settings(Settings())
     opened = video if isinstance(video, OpenedVideo) else open_video(video)
     capture, info, path = opened.capture, opened.info, opened.path
     try:
-        session = engine.open_stream()
+        session, clock = engine.open_stream(), FrameClock(info.fps)
         next_due_s, index, analysed = 0.0, -1, 0
         while True:
             if not capture.grab():
                 break
             index += 1
-            time_s = index / info.fps
+            time_s = clock.time_s(capture.get(cv2.CAP_PROP_POS_MSEC))
+            if max_s is not None and (time_s > max_s or index >= max_s * MAX_FPS):
+                raise VideoError(f"{path}: the video runs past the limit of {max_s:g} s")
             if every_s and time_s + 1e-9 < next_due_s:
                 continue  # grabbed, never decoded: skipping frames costs little
             ok, frame_bgr = capture.retrieve()

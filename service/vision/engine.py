@@ -36,9 +36,8 @@ class StreamOptions:
 
     limits: ImageLimits
     min_face_fraction: float  # faces smaller than this fraction of the frame's shorter side are ignored
-    full_scan_every_s: (
-        float  # between full scans (stream time), only the tracked faces' surroundings are searched
-    )
+    # Between full scans (stream time), only the tracked faces' surroundings are searched.
+    full_scan_every_s: float
     max_missed_frames: int
     half_life_s: float
 

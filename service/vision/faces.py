@@ -42,9 +42,8 @@ CANDIDATE_NEIGHBOURS = 3  # fewer than stock's 5: the verifier, not the neighbou
 STREAM_SCALE_STEP = 1.2
 STREAM_NEIGHBOURS = 2
 PHOTO_NEIGHBOURS = 1  # a photo's thorough scan takes every candidate to the verifier
-RAW_PASS_SCALE = (
-    0.5  # the unequalised pass runs at this share of the scan's resolution: a quarter of the pixels
-)
+# The unequalised pass runs at this share of the scan's resolution: a quarter of the pixels.
+RAW_PASS_SCALE = 0.5
 VERIFY_NEIGHBOURS = 3
 VERIFY_MARGIN = 0.3  # the verifier looks this fraction of the face's side around the candidate
 VERIFY_SIZE_RANGE = (0.7, 1.4)  # ...for faces between these multiples of the candidate's side

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
 from typing import Any
 
+import cv2
 from fastapi.testclient import TestClient
 
 from service.main import create_app
 from tests.support import vision_settings
-from tests.vision.test_video_analysis import face_frame, write_video
+from tests.vision.test_video_analysis import FPS, SIZE, face_frame, write_video
 
 
 def clip_bytes(tmp_path: Path, frames: int = 15) -> bytes:
@@ -49,3 +51,31 @@ def test_a_clip_past_the_byte_or_time_limit_is_refused_with_413(tiny_model: Path
     with TestClient(create_app(vision_settings(tiny_model, tmp_path, max_video_seconds=0.5))) as client:
         too_long = post(client, clip_bytes(tmp_path, frames=30))
     assert too_long.status_code == 413 and "0.5 s" in too_long.json()["detail"]
+
+
+def avi_claiming_one_frame(path: Path, frames: int) -> bytes:
+    """An MJPEG AVI of `frames` face frames whose headers say it holds one: a lie about its length."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), FPS, SIZE)
+    for _ in range(frames):
+        writer.write(face_frame(100))
+    writer.release()
+    avi = bytearray(path.read_bytes())
+    main_header, stream_header = avi.find(b"avih"), avi.find(b"strh")
+    avi[main_header + 24 : main_header + 28] = struct.pack("<I", 1)  # dwTotalFrames
+    avi[stream_header + 40 : stream_header + 44] = struct.pack("<I", 1)  # dwLength
+    return bytes(avi)
+
+
+def test_a_clip_whose_header_hides_its_length_is_cut_off_at_the_time_limit(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    body = avi_claiming_one_frame(tmp_path / "liar.avi", frames=45)  # 3 s at 15 fps
+    with TestClient(create_app(vision_settings(tiny_model, tmp_path, max_video_seconds=0.5))) as client:
+        response = post(client, body, media_type="video/x-msvideo")
+
+    assert response.status_code == 200  # the header passed; the decoded frames did not
+    *frames, error, last = [json.loads(line) for line in response.text.splitlines()]
+    assert max(frame["time_s"] for frame in frames) <= 0.5
+    assert error == {"error": "the video runs past the limit of 0.5 s"}
+    assert last["summary"]["frames_analysed"] == len(frames) <= 0.5 * FPS + 1
+    assert last["summary"]["duration_s"] == frames[-1]["time_s"]  # not the header's 1/15 s

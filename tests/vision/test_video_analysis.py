@@ -13,7 +13,7 @@ from skimage import data
 
 from service.cli import main
 from service.config import Settings
-from service.video import VideoError, analyze_video
+from service.video import FrameClock, VideoError, analyze_video
 from service.vision.engine import VisionEngine
 from tests.vision.frames import encode
 
@@ -86,6 +86,26 @@ def test_every_samples_the_video_by_its_own_clock(engine: VisionEngine, tmp_path
 
     # The first frame at or after each half second: 15 fps has none at 0.5 s itself.
     assert times == pytest.approx([0.0, 8 / 15, 1.0, 23 / 15, 2.0, 38 / 15])
+
+
+def test_frame_times_follow_the_containers_timestamps_even_when_the_rate_varies() -> None:
+    clock = FrameClock(fps=1000)  # a browser recording's "frame rate" is often its time base
+
+    assert [clock.time_s(ms) for ms in (0, 33, 100, 300.5)] == pytest.approx([0, 0.033, 0.1, 0.3005])
+
+
+def test_frame_times_start_at_the_first_frame_of_a_container_that_starts_later() -> None:
+    clock = FrameClock(fps=25)
+
+    assert [clock.time_s(ms) for ms in (1400, 1440, 1480)] == pytest.approx([0, 0.04, 0.08])
+
+
+def test_frames_without_timestamps_that_move_forward_are_counted_at_the_stated_rate() -> None:
+    clock = FrameClock(fps=20)
+
+    times = [clock.time_s(ms) for ms in (0, 0, float("nan"), -1, 50, 400)]
+
+    assert times == pytest.approx([0, 0.05, 0.1, 0.15, 0.2, 0.4])
 
 
 @pytest.mark.parametrize(

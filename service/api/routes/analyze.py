@@ -89,7 +89,7 @@ async def analyze(
             status.HTTP_413_CONTENT_TOO_LARGE,
             f"the clip lasts {info.duration_s:.1f} s; the limit is {settings.max_video_seconds:g} s",
         )
-    frames = analyze_video(video, every, vision.engine)
+    frames = analyze_video(video, every, vision.engine, max_s=settings.max_video_seconds)
     return StreamingResponse(
         _lines(frames, info.duration_s, vision, client, clip), media_type="application/x-ndjson"
     )
