@@ -1,7 +1,9 @@
 """`moodfeed analyze`: videos, photos and folders of photos into emotion timelines on disk.
 
 Each input gets `<name>.csv` and/or `<name>.jsonl`, `<name>.summary.json`, and with `--plot` a
-`<name>.png` of each track's emotions over time, with `--annotate` a copy with the faces boxed.
+`<name>.png` of each track's emotions over time, with `--annotate` a copy with the faces boxed
+(`<name>.annotated.mp4` for a video, `<name>.annotated/` holding each photo of a folder, or
+`<name>.annotated.<suffix>` for one photo).
 Unreadable inputs are named with the reason and skipped; the exit code is 1 if any was. Ctrl-C stops
 at once, with everything written so far valid (the summary says `"interrupted": true`).
 """
@@ -20,7 +22,6 @@ from service.config import Settings
 from service.photos import photos_in
 from service.timeline import Plot, RowWriter, Summary, page_colours
 from service.video import (
-    VIDEO_SUFFIXES,
     AnalysedFrame,
     VideoError,
     analyze_photos,
@@ -55,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="csv,jsonl", help="csv, jsonl or both (default: %(default)s)")
     parser.add_argument("--plot", action="store_true", help="draw each input's emotions over time as a PNG")
     parser.add_argument(
-        "--annotate", action="store_true", help="write a copy of each video with the faces boxed"
+        "--annotate", action="store_true", help="write a copy of each video or photo with the faces boxed"
     )
 
 
@@ -110,24 +111,41 @@ def run(arguments: argparse.Namespace) -> int:
         return 2
     colours = page_colours(settings.web_dir / "static" / "app.css")
     failures = 0
+    stems: set[str] = set()
     try:
         for path in expand(arguments.inputs):
-            failures += not analyse_input(path, engine, arguments, formats, colours)
+            stem = unique_stem(path, stems)
+            failures += not analyse_input(path, stem, engine, arguments, formats, colours)
     except KeyboardInterrupt:
         print("\nmoodfeed: interrupted; what was written so far is complete", file=sys.stderr)
         return INTERRUPTED
     return 1 if failures else 0
 
 
+def unique_stem(path: Path, taken: set[str]) -> str:
+    """The name `path`'s files get: its own stem, numbered if an earlier input of this run had it
+    (day1/talk.mp4 and day2/talk.mp4 must not overwrite each other); added to `taken`."""
+    base = path.stem if path.name else "input"
+    stem, number = base, 1
+    while stem in taken:
+        number += 1
+        stem = f"{base}-{number}"
+    taken.add(stem)
+    return stem
+
+
 def analyse_input(
     path: Path,
+    stem: str,
     engine: VisionEngine,
     arguments: argparse.Namespace,
     formats: set[str],
     colours: dict[str, str],
 ) -> bool:
-    """Analyse one input and write its files; False (with the reason on stderr) if it could not be read."""
+    """Analyse one input and write its files, named `stem`; False (with the reason on stderr) if it could
+    not be read."""
     labels = list(engine.labels)
+    fps = 0.0  # a video's frame rate, for its annotated copy
     if path.is_dir():
         photos = photos_in(path)
         if not photos:
@@ -135,21 +153,22 @@ def analyse_input(
                 f"moodfeed: {path}: no photos ({', '.join(PHOTO_SUFFIXES)}) in this folder", file=sys.stderr
             )
             return False
-        frames, total, duration_s = analyze_photos(photos, engine=engine), len(photos), 0.0
+        frames = analyze_photos(photos, engine=engine, with_images=arguments.annotate)
+        total, duration_s = len(photos), 0.0
     elif path.suffix.lower() in PHOTO_SUFFIXES:
-        frames, total, duration_s = analyze_photos([path], engine=engine), 1, 0.0
+        frames = analyze_photos([path], engine=engine, with_images=arguments.annotate)
+        total, duration_s = 1, 0.0
     else:
         try:
             video = open_video(path)
         except VideoError as error:
             print(f"moodfeed: {error}", file=sys.stderr)
             return False
-        info = video.info
+        info, fps = video.info, 1 / arguments.every if arguments.every else video.info.fps
         frames = analyze_video(video, arguments.every, engine, with_images=arguments.annotate)
         total, duration_s = info.frames, info.duration_s
         if arguments.every:
             total = int(info.duration_s / arguments.every) + 1 if info.duration_s else 0
-    stem = path.stem if path.name else "input"
     writer = RowWriter(arguments.out, stem, formats, labels)
     summary, plot = Summary(str(path), duration_s), Plot(labels, colours)
     progress = Progress(path.name, total)
@@ -164,10 +183,15 @@ def analyse_input(
             writer.add(frame)
             summary.add(frame)
             plot.add(frame)
-            if arguments.annotate and path.suffix.lower() in VIDEO_SUFFIXES:
-                annotated = annotate_frame(annotated, path, frame, arguments)
+            if arguments.annotate and fps:
+                annotated = annotate_frame(annotated, arguments.out / f"{stem}.annotated.mp4", fps, frame)
+            elif arguments.annotate:
+                annotate_photo(annotated_photo_path(arguments.out, stem, path, Path(frame.source)), frame)
             progress.update(done)
-    except VideoError as error:
+    except (
+        VideoError,
+        OSError,
+    ) as error:  # a video that breaks off; an annotated copy that cannot be written
         print(f"moodfeed: {error}", file=sys.stderr)
         ok = False
     except KeyboardInterrupt:
@@ -191,14 +215,30 @@ def write_plot(plot: Plot, out_path: Path, title: str) -> None:
         print(f"moodfeed: --plot needs {missing.name}: pip install -e '.[plot]'", file=sys.stderr)
 
 
+def annotated_photo_path(out_dir: Path, stem: str, input_path: Path, photo_path: Path) -> Path:
+    """Where a photo's annotated copy goes: beside the other files for a photo given alone, or under
+    `<stem>.annotated/` at its place in the folder given."""
+    if photo_path == input_path:
+        return out_dir / f"{stem}.annotated{photo_path.suffix}"
+    return out_dir / f"{stem}.annotated" / photo_path.relative_to(input_path)
+
+
+def annotate_photo(out_path: Path, frame: AnalysedFrame) -> None:
+    """Write the photo, boxes drawn, to `out_path`; OSError if it cannot be written."""
+    if frame.image_bgr is None:
+        return
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(out_path), draw_faces(frame.image_bgr, frame.faces)):
+        raise OSError(f"could not write {out_path}")
+
+
 def annotate_frame(
-    writer: cv2.VideoWriter | None, path: Path, frame: AnalysedFrame, arguments: argparse.Namespace
+    writer: cv2.VideoWriter | None, out_path: Path, fps: float, frame: AnalysedFrame
 ) -> cv2.VideoWriter:
-    """Append the frame, boxes drawn, to the annotated copy (opened on the first frame)."""
+    """Append the frame, boxes drawn, to the annotated copy at `out_path` (opened on the first frame)."""
     if writer is None:
-        fps = 1 / arguments.every if arguments.every else 30.0
-        out = arguments.out / f"{path.stem}.annotated.mp4"
-        writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), fps, (frame.width, frame.height))
+        size = (frame.width, frame.height)
+        writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
     if frame.image_bgr is not None:
         writer.write(draw_faces(frame.image_bgr, frame.faces))
     return writer

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from service.config import Settings
+from service.vision.annotate import upright_bgr
 from service.vision.engine import VisionEngine
 from service.vision.images import LOCAL_FILE_LIMITS, ImageError, decode_grey
 from service.vision.results import EmotionReading, Face
@@ -181,19 +182,30 @@ def analyze_video(
 
 
 def analyze_photos(
-    paths: Sequence[Path], every_s: float = 1.0, engine: VisionEngine | None = None
+    paths: Sequence[Path],
+    every_s: float = 1.0,
+    engine: VisionEngine | None = None,
+    with_images: bool = False,
 ) -> Iterator[AnalysedFrame | tuple[Path, ImageError | OSError]]:
-    """Photos as the frames of one stream, `every_s` apart; an unreadable photo is yielded as (path, error)
-    and skipped."""
+    """Photos as the frames of one stream, `every_s` apart (`with_images`: each with its colour image,
+    upright as its boxes are); an unreadable photo is yielded as (path, error) and skipped."""
     engine = engine or VisionEngine.from_settings(Settings())
     session = engine.open_stream()
     for index, path in enumerate(paths):
         try:
-            grey = decode_grey(path.read_bytes(), LOCAL_FILE_LIMITS)
+            data = path.read_bytes()
+            grey = decode_grey(data, LOCAL_FILE_LIMITS)
         except (ImageError, OSError) as error:
             yield path, error
             continue
         analysis = session.analyse_grey(grey, now_s=index * every_s)
         yield AnalysedFrame(
-            str(path), index, index * every_s, analysis.faces, analysis.mood, *grey.shape[::-1]
+            str(path),
+            index,
+            index * every_s,
+            analysis.faces,
+            analysis.mood,
+            analysis.width,
+            analysis.height,
+            upright_bgr(data) if with_images else None,
         )

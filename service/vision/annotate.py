@@ -15,10 +15,16 @@ from service.vision.results import Analysis, Face
 BOX_BGR = (80, 200, 80)
 
 
-def annotated_copy(data: bytes, analysis: Analysis) -> np.ndarray:
-    """The photo upright (EXIF applied, as the boxes are), in colour, with each face boxed and labelled."""
+def upright_bgr(data: bytes) -> np.ndarray:
+    """The photo in colour (BGR) and upright: EXIF orientation applied, as the engine applies it to the
+    grey image its boxes refer to."""
     image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
-    return draw_faces(cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR), analysis.faces)
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+
+
+def annotated_copy(data: bytes, analysis: Analysis) -> np.ndarray:
+    """The photo upright, in colour, with each face boxed and labelled."""
+    return draw_faces(upright_bgr(data), analysis.faces)
 
 
 def draw_faces(canvas: np.ndarray, faces: Sequence[Face]) -> np.ndarray:

@@ -14,6 +14,7 @@ from skimage import data
 from service.cli import main
 from service.config import Settings
 from service.video import FrameClock, VideoError, analyze_video
+from service.vision.annotate import BOX_BGR
 from service.vision.engine import VisionEngine
 from tests.vision.frames import encode
 
@@ -162,9 +163,53 @@ def test_analyze_writes_rows_summary_and_plot_and_skips_bad_inputs_with_exit_1(
 
 
 @pytest.mark.usefixtures("on_tiny_model")
-def test_analyze_annotates_a_copy_of_the_video(tmp_path: Path) -> None:
+def test_analyze_annotates_a_copy_of_the_video_at_its_own_frame_rate(tmp_path: Path) -> None:
     clip = write_video(tmp_path / "talk.mp4", [face_frame(100)] * 10)
     assert main(["analyze", str(clip), "--out", str(tmp_path), "--format", "jsonl", "--annotate"]) == 0
     copy = cv2.VideoCapture(str(tmp_path / "talk.annotated.mp4"))
-    assert int(copy.get(cv2.CAP_PROP_FRAME_COUNT)) == 10
+    assert int(copy.get(cv2.CAP_PROP_FRAME_COUNT)) == 10 and copy.get(cv2.CAP_PROP_FPS) == FPS
     copy.release()
+
+
+def boxes_drawn(path: Path, original: np.ndarray) -> bool:
+    """Whether the image at `path` is `original` (RGB) with something drawn on it in the box colour."""
+    copy = cv2.imread(str(path))
+    assert copy is not None, f"{path} is not an image"
+    changed = np.abs(copy.astype(int) - cv2.cvtColor(original, cv2.COLOR_RGB2BGR)).max(axis=2) > 60
+    return copy.shape[:2] == original.shape[:2] and bool((copy[changed] == BOX_BGR).all(axis=1).any())
+
+
+@pytest.mark.usefixtures("on_tiny_model")
+def test_analyze_annotates_the_photos_of_a_folder_at_their_places_and_a_photo_given_alone(
+    tmp_path: Path,
+) -> None:
+    album = tmp_path / "album"
+    (album / "day2").mkdir(parents=True)
+    for photo in (album / "a.png", album / "day2" / "a.png", tmp_path / "solo.png"):
+        photo.write_bytes(encode(data.astronaut(), "PNG"))
+    out = tmp_path / "out"
+
+    assert main(["analyze", str(album), str(tmp_path / "solo.png"), "--out", str(out), "--annotate"]) == 0
+
+    for copy in (out / "album.annotated" / "a.png", out / "album.annotated" / "day2" / "a.png"):
+        assert boxes_drawn(copy, data.astronaut())
+    assert boxes_drawn(out / "solo.annotated.png", data.astronaut())
+
+
+@pytest.mark.usefixtures("on_tiny_model")
+def test_inputs_of_the_same_name_get_files_of_their_own(tmp_path: Path) -> None:
+    for day, frames in (("day1", 10), ("day2", 20)):
+        (tmp_path / day).mkdir()
+        write_video(tmp_path / day / "talk.mp4", [face_frame(100)] * frames)
+    out = tmp_path / "out"
+
+    assert (
+        main(["analyze", str(tmp_path / "day1/talk.mp4"), str(tmp_path / "day2/talk.mp4"), "--out", str(out)])
+        == 0
+    )
+
+    first, second = (
+        json.loads((out / name).read_text()) for name in ("talk.summary.json", "talk-2.summary.json")
+    )
+    assert (first["frames_analysed"], second["frames_analysed"]) == (10, 20)
+    assert second["source"].endswith("day2/talk.mp4")
