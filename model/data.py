@@ -25,13 +25,16 @@ PACKED_SUFFIX = ".xz"  # model.pack's files: every split's faces, labels and row
 PACKED_PARTS = ("images", "labels", "rows")  # a FaceSet's fields, each stored as "<split>.<part>"
 # FER+ vote columns, in the order they appear in fer2013new.csv, mapped to our label order.
 FERPLUS_TO_EMOTION = {
-    "neutral": 6,
-    "happiness": 3,
-    "surprise": 5,
-    "sadness": 4,
-    "anger": 0,
-    "disgust": 1,
-    "fear": 2,
+    column: EMOTIONS.index(emotion)
+    for column, emotion in (
+        ("neutral", "neutral"),
+        ("happiness", "happy"),
+        ("surprise", "surprise"),
+        ("sadness", "sad"),
+        ("anger", "angry"),
+        ("disgust", "disgust"),
+        ("fear", "fear"),
+    )
 }
 
 OnError = Literal["skip", "raise"]

@@ -3,7 +3,8 @@
 Each input line is one story: a title, or a title and a summary separated by a tab. Each output line is
 `{"valence": v, "emotions": {"anger": a, "disgust": d, "fear": f, "joy": j, "sadness": s,
 "surprise": u}}`, valence in -1..1 and each emotion in 0..1, in the order of the input. Titles and
-summaries longer than the feed keeps are cut to its limits. A blank line gets `{"error": ...}` in its
+summaries are cleaned as the feed cleans stories (markup stripped, entities decoded, cut at a word to the
+feed's limits). A blank line gets `{"error": ...}` in its
 place and a note on stderr, and the exit code is then 1.
 """
 
@@ -17,10 +18,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
+from service.api.schemas import DECIMALS
 from service.news.affect import AffectScorer, LexiconError
 from service.news.parse import SUMMARY_MAX_CHARS, TITLE_MAX_CHARS
+from service.news.sanitise import plain_text
 
-DECIMALS = 4
 LINE_MAX_CHARS = 1 << 16  # read no more of one line than this; the rest of it is skipped unread
 
 
@@ -47,7 +49,7 @@ def score_lines(lines: Iterable[str], scorer: AffectScorer, out: TextIO, errors:
     failed = 0
     for number, line in enumerate(lines, start=1):
         title, _, summary = line.rstrip("\r\n").partition("\t")
-        title, summary = title.strip()[:TITLE_MAX_CHARS], summary.strip()[:SUMMARY_MAX_CHARS]
+        title, summary = plain_text(title, TITLE_MAX_CHARS), plain_text(summary, SUMMARY_MAX_CHARS)
         if not title and not summary:
             failed += 1
             print(f"moodfeed affect: line {number} is blank", file=errors)

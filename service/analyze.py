@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 
 from service.config import Settings
+from service.outputs import OutputNames
 from service.photos import photos_in
 from service.timeline import Plot, RowWriter, Summary, page_colours
 from service.video import (
@@ -28,7 +29,7 @@ from service.video import (
     analyze_video,
     open_video,
 )
-from service.vision.annotate import draw_faces
+from service.vision.annotate import draw_faces, write_annotated
 from service.vision.engine import VisionEngine
 from service.vision.errors import ModelError
 from service.vision.images import PHOTO_SUFFIXES
@@ -109,43 +110,36 @@ def run(arguments: argparse.Namespace) -> int:
     except ModelError as error:
         print(f"moodfeed: {error}", file=sys.stderr)
         return 2
-    colours = page_colours(settings.web_dir / "static" / "app.css")
+    try:
+        arguments.out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(f"moodfeed: --out {arguments.out}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    stylesheet = settings.web_dir / "static" / "app.css"
+    colours = page_colours(stylesheet) if arguments.plot and stylesheet.is_file() else {}
     failures = 0
-    stems: set[str] = set()
+    names = OutputNames()
     try:
         for path in expand(arguments.inputs):
-            stem = unique_stem(path, stems)
-            failures += not analyse_input(path, stem, engine, arguments, formats, colours)
+            failures += not analyse_input(path, names, engine, arguments, formats, colours)
     except KeyboardInterrupt:
         print("\nmoodfeed: interrupted; what was written so far is complete", file=sys.stderr)
         return INTERRUPTED
     return 1 if failures else 0
 
 
-def unique_stem(path: Path, taken: set[str]) -> str:
-    """The name `path`'s files get: its own stem, numbered if an earlier input of this run had it
-    (day1/talk.mp4 and day2/talk.mp4 must not overwrite each other); added to `taken`."""
-    base = path.stem if path.name else "input"
-    stem, number = base, 1
-    while stem in taken:
-        number += 1
-        stem = f"{base}-{number}"
-    taken.add(stem)
-    return stem
-
-
 def analyse_input(
     path: Path,
-    stem: str,
+    names: OutputNames,
     engine: VisionEngine,
     arguments: argparse.Namespace,
     formats: set[str],
     colours: dict[str, str],
 ) -> bool:
-    """Analyse one input and write its files, named `stem`; False (with the reason on stderr) if it could
-    not be read."""
+    """Analyse one input and write its files, named by `names`; False (with the reason on stderr) if it, or
+    part of it, could not be read. An input that gives no frame at all leaves no files."""
     labels = list(engine.labels)
-    fps = 0.0  # a video's frame rate, for its annotated copy
+    copy_fps: float | None = None  # for a video: the frame rate of its annotated copy
     if path.is_dir():
         photos = photos_in(path)
         if not photos:
@@ -164,14 +158,15 @@ def analyse_input(
         except VideoError as error:
             print(f"moodfeed: {error}", file=sys.stderr)
             return False
-        info, fps = video.info, 1 / arguments.every if arguments.every else video.info.fps
+        info, copy_fps = video.info, 1 / arguments.every if arguments.every else video.info.fps
         frames = analyze_video(video, arguments.every, engine, with_images=arguments.annotate)
         total, duration_s = info.frames, info.duration_s
         if arguments.every:
             total = int(info.duration_s / arguments.every) + 1 if info.duration_s else 0
-    writer = RowWriter(arguments.out, stem, formats, labels)
     summary, plot = Summary(str(path), duration_s), Plot(labels, colours)
     progress = Progress(path.name, total)
+    writer: RowWriter | None = None  # opened with the first frame
+    stem = ""
     annotated: cv2.VideoWriter | None = None
     ok = True
     try:
@@ -180,18 +175,21 @@ def analyse_input(
                 print(f"moodfeed: {frame[0]}: {frame[1]}", file=sys.stderr)
                 ok = False
                 continue
+            if writer is None:
+                stem = names.stem(path)
+                writer = RowWriter(arguments.out, stem, formats, labels)
             writer.add(frame)
             summary.add(frame)
             plot.add(frame)
-            if arguments.annotate and fps:
-                annotated = annotate_frame(annotated, arguments.out / f"{stem}.annotated.mp4", fps, frame)
-            elif arguments.annotate:
-                annotate_photo(annotated_photo_path(arguments.out, stem, path, Path(frame.source)), frame)
+            if arguments.annotate and copy_fps is not None:
+                copy_path = arguments.out / f"{stem}.annotated.mp4"
+                annotated = annotate_frame(annotated, copy_path, copy_fps, frame)
+            elif arguments.annotate and frame.image_bgr is not None:
+                copy_path = annotated_photo_path(arguments.out, stem, path, Path(frame.source))
+                write_annotated(copy_path, frame.image_bgr, frame.faces)
             progress.update(done)
-    except (
-        VideoError,
-        OSError,
-    ) as error:  # a video that breaks off; an annotated copy that cannot be written
+    # A video that breaks off, a file that cannot be written: what was written so far stays valid.
+    except (VideoError, OSError) as error:
         print(f"moodfeed: {error}", file=sys.stderr)
         ok = False
     except KeyboardInterrupt:
@@ -199,12 +197,13 @@ def analyse_input(
         raise
     finally:
         progress.close()
-        writer.close()
         if annotated is not None:
             annotated.release()
-        summary.write(arguments.out / f"{stem}.summary.json")
-        if arguments.plot and summary.frames:
-            write_plot(plot, arguments.out / f"{stem}.png", path.name)
+        if writer is not None:
+            writer.close()
+            summary.write(arguments.out / f"{stem}.summary.json")
+            if arguments.plot:
+                write_plot(plot, arguments.out / f"{stem}.png", path.name)
     return ok
 
 
@@ -221,15 +220,6 @@ def annotated_photo_path(out_dir: Path, stem: str, input_path: Path, photo_path:
     if photo_path == input_path:
         return out_dir / f"{stem}.annotated{photo_path.suffix}"
     return out_dir / f"{stem}.annotated" / photo_path.relative_to(input_path)
-
-
-def annotate_photo(out_path: Path, frame: AnalysedFrame) -> None:
-    """Write the photo, boxes drawn, to `out_path`; OSError if it cannot be written."""
-    if frame.image_bgr is None:
-        return
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(out_path), draw_faces(frame.image_bgr, frame.faces)):
-        raise OSError(f"could not write {out_path}")
 
 
 def annotate_frame(

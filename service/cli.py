@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 import uvicorn
+from pydantic import ValidationError
 
 from service import affect_lines, analyze, bench
 from service.config import Settings
@@ -161,13 +162,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    arguments = parser.parse_args(argv)
-    if arguments.command is None:
-        parser.print_help(sys.stderr)
-        print("\nmoodfeed: choose a command, e.g. moodfeed serve", file=sys.stderr)
+    try:
+        parser = build_parser()
+        arguments = parser.parse_args(argv)
+        if arguments.command is None:
+            parser.print_help(sys.stderr)
+            print("\nmoodfeed: choose a command, e.g. moodfeed serve", file=sys.stderr)
+            return 2
+        return int(arguments.run(arguments))
+    except ValidationError as error:  # a MOODFEED_* variable that is not a valid setting
+        print(f"moodfeed: {settings_problem(error)}", file=sys.stderr)
         return 2
-    return int(arguments.run(arguments))
+
+
+def settings_problem(error: ValidationError) -> str:
+    """Which MOODFEED_* variables are wrong and why, one per line, in the words a shell user set them."""
+    return "\n".join(
+        f"MOODFEED_{'_'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+        for problem in error.errors()
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or Settings()
     app.state.news = NewsFeed.from_settings(app.state.settings)
     app.state.news.on_fetch(count_feed_fetch)
-    uploads = app.state.settings.max_concurrent_uploads
-    app.state.uploads = ClientShares(uploads, max(1, uploads // 2))
+    app.state.uploads = ClientShares(app.state.settings.max_concurrent_uploads)
     app.add_exception_handler(UploadAborted, upload_aborted)
     app.include_router(health.router)
     app.include_router(metrics.router)

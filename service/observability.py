@@ -29,7 +29,7 @@ REQUEST_DURATION = Histogram(
 )
 INFERENCE_DURATION = Histogram(
     "moodfeed_inference_duration_seconds",
-    "One batched run of the emotion model over all faces of a frame.",
+    "Reading the emotions of a frame's faces: cropping, one batched model run (and, in streams, tracking).",
     buckets=_LATENCY_BUCKETS_S,
 )
 DETECTION_DURATION = Histogram(
@@ -49,7 +49,7 @@ FRAMES_DROPPED = Counter(
 STREAMS_OPEN = Gauge("moodfeed_streams_open", "WebSocket streams open now.")
 STREAMS_REFUSED = Counter(
     "moodfeed_streams_refused_total",
-    "WebSocket streams closed at once (code 1013) because every stream slot was taken.",
+    "WebSocket streams closed at once (code 1013): all stream slots, or all of the address's, were taken.",
 )
 RATE_LIMITED = Counter(
     "moodfeed_rate_limited_total", "HTTP requests answered 429 because their client ran out of tokens."

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TextIO
 
 from service.api.schemas import PredictOut
-from service.vision.annotate import write_annotated
+from service.outputs import OutputNames
+from service.vision.annotate import upright_bgr, write_annotated
 from service.vision.engine import VisionEngine
 from service.vision.images import LOCAL_FILE_LIMITS, PHOTO_SUFFIXES, ImageError
 
@@ -89,13 +90,17 @@ def predict_photos(
     """Analyse every photo named; 1 if any could not be read or was no photo, 0 otherwise."""
     report = Report(sys.stdout, style, engine.labels)
     failures = found = 0
+    names = OutputNames()
     for path in photo_paths(arguments):
         found += 1
         try:
             data = path.read_bytes()
             analysis = engine.analyse_photo(data, detect, min_face, limits=LOCAL_FILE_LIMITS)
             if annotate_dir is not None:
-                write_annotated(annotate_dir / path.name, data, analysis)
+                copy_path = annotate_dir / names.photo(path)
+                if copy_path.resolve() == path.resolve():
+                    raise OSError("its annotated copy would replace it; choose another --annotate folder")
+                write_annotated(copy_path, upright_bgr(data), analysis.faces)
         except (OSError, ImageError) as error:
             print(f"moodfeed: {path}: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
             failures += 1

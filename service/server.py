@@ -3,8 +3,9 @@
 uvicorn closes idle keep-alive connections, but nothing else: a socket that never sends a request, headers
 that arrive a byte a minute, a body that drips, a megabyte of headers and one address holding thousands of
 sockets are all kept until the process runs out of file descriptors. `GuardedHttpTools` is uvicorn's
-httptools protocol with those limits added, and `serve` runs uvicorn with it and with the app's own size
-limits (WebSocket messages, proxy trust) so that the server refuses early what the app would refuse late.
+httptools protocol with those limits added, and `uvicorn_config` sets uvicorn up with it and with the app's
+own size limits (WebSocket messages, proxy trust) so that the server refuses early what the app would
+refuse late.
 """
 
 from __future__ import annotations

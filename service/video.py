@@ -28,7 +28,6 @@ from service.vision.engine import VisionEngine
 from service.vision.images import LOCAL_FILE_LIMITS, ImageError, decode_grey
 from service.vision.results import EmotionReading, Face
 
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".webm", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv")
 DEFAULT_FPS = 30.0  # for a file that does not say its frame rate
 # No camera films faster: a video with more frames than this per second of its limit is past the limit,
 # whatever its timestamps say.

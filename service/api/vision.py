@@ -31,7 +31,7 @@ class Vision:
     timings and face count go to the Prometheus metrics.
     """
 
-    def __init__(self, engine: VisionEngine, workers: int, workers_per_client: int):
+    def __init__(self, engine: VisionEngine, workers: int, workers_per_client: int | None):
         self.engine = engine
         self.workers = ClientShares(workers, workers_per_client)
 
@@ -43,8 +43,7 @@ class Vision:
         for path in ("optimised", "reference"):
             INFERENCE_PATH.labels(path).set(1 if path == kernels.path else 0)
         INFERENCE_PATH_DIFFERENCE.set(kernels.max_probability_difference)
-        per_client = settings.vision_workers_per_client or max(1, settings.vision_workers // 2)
-        return cls(engine, settings.vision_workers, per_client)
+        return cls(engine, settings.vision_workers, settings.vision_workers_per_client)
 
     async def analyse_photo(
         self, client: str, data: bytes, detect: bool, min_face_px: int | None

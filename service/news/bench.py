@@ -23,6 +23,7 @@ import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from model.headlines import DEFAULT_HEADLINES, agreement, load_trial
+from service.config import Settings
 from service.news.affect import LEXICON_PATH, Affect, AffectScorer
 from service.news.mood import Mood
 from service.news.ranking import Policy, StoryPool, rank
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{len(pool) / scoring_ms * 1000:,.0f} stories per second (title and summary, one thread)"
     )
     print(f"pool build: {pool_timing} (after each refresh that brings new stories)")
-    now_s = time.time()
+    now_s, settings = time.time(), Settings()
     for name, (mood, policy) in MOODS.items():
 
         def rank_page(mood: Mood = mood, policy: Policy = policy) -> object:
@@ -100,8 +101,8 @@ def main(argv: list[str] | None = None) -> None:
                 policy,
                 limit=arguments.limit,
                 now_s=now_s,
-                half_life_s=6 * 3600.0,
-                max_per_source=3,
+                half_life_s=settings.feed_half_life_s,
+                max_per_source=settings.feed_max_per_source,
             )
 
         print(

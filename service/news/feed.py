@@ -86,6 +86,9 @@ class NewsFeed:
         self._refresh_lock = RefreshLock(options.db_path.with_name(options.db_path.name + ".lock"))
         self._samples = StoryPool.build([], samples=True)
         self._pool = self._samples
+        # Feeds land, and reload, side by side: one at a time, so a slower rebuild that began earlier
+        # cannot swap an older pool in over a newer one, and no story is scored twice.
+        self._reload_lock = asyncio.Lock()
         self._fetch_listeners: list[FetchListener] = []
 
     @classmethod
@@ -185,10 +188,11 @@ class NewsFeed:
 
     async def reload(self) -> None:
         """Rebuild the pool from the store (off the event loop) and swap it in."""
-        stored = await asyncio.to_thread(
-            self.store.load, (source.url for source in self.sources), self.options.pool_size
-        )
-        self._pool = await asyncio.to_thread(self._scored_pool, stored) if stored else self._samples
+        async with self._reload_lock:
+            stored = await asyncio.to_thread(
+                self.store.load, (source.url for source in self.sources), self.options.pool_size
+            )
+            self._pool = await asyncio.to_thread(self._scored_pool, stored) if stored else self._samples
 
     def _scored_pool(self, stories: list[Story]) -> StoryPool:
         """The stories with their affect, scoring only those the last pool did not hold (CPU work)."""

@@ -126,6 +126,8 @@ class Fetcher:
             return self._error(url, started, f"body larger than {self.max_bytes} bytes")
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             return self._error(url, started, f"{type(error).__name__}: {error}".rstrip(": "))
+        except ValueError as error:  # a redirect to "http://[::1/x", a host name with an empty label...
+            return self._error(url, started, f"not a usable URL: {error}")
 
     async def _get(self, url: str, validators: Validators, started: float) -> FetchResult:
         conditional = {}

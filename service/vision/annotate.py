@@ -10,21 +10,17 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from service.vision.results import Analysis, Face
+from service.vision.images import eight_bit
+from service.vision.results import Face
 
 BOX_BGR = (80, 200, 80)
 
 
 def upright_bgr(data: bytes) -> np.ndarray:
-    """The photo in colour (BGR) and upright: EXIF orientation applied, as the engine applies it to the
-    grey image its boxes refer to."""
-    image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    """The photo (already read once by `decode_grey`) in colour (BGR) and upright: EXIF orientation
+    applied, as the engine applies it to the grey image its boxes refer to."""
+    image = eight_bit(ImageOps.exif_transpose(Image.open(io.BytesIO(data)))).convert("RGB")
     return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
-
-
-def annotated_copy(data: bytes, analysis: Analysis) -> np.ndarray:
-    """The photo upright, in colour, with each face boxed and labelled."""
-    return draw_faces(upright_bgr(data), analysis.faces)
 
 
 def draw_faces(canvas: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
@@ -47,8 +43,13 @@ def draw_faces(canvas: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
     return canvas
 
 
-def write_annotated(path: Path, data: bytes, analysis: Analysis) -> None:
-    """Save the annotated copy as `path` (the format follows its suffix)."""
+def write_annotated(path: Path, image_bgr: np.ndarray, faces: Sequence[Face]) -> None:
+    """Save `image_bgr` with the faces boxed and labelled as `path` (the format follows its suffix);
+    OSError if it cannot be written there."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), annotated_copy(data, analysis)):
+    try:
+        written = cv2.imwrite(str(path), draw_faces(image_bgr, faces))
+    except cv2.error:  # OpenCV raises, rather than answering False, for a suffix it has no writer for
+        written = False
+    if not written:
         raise OSError(f"could not write {path}")

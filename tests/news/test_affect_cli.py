@@ -66,3 +66,19 @@ def test_an_endless_line_is_cut_and_the_next_line_still_scored(
 def test_a_missing_file_is_named_with_exit_code_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["affect", "--file", str(tmp_path / "nope.txt")]) == 2
     assert "nope.txt" in capsys.readouterr().err
+
+
+def test_markup_in_a_line_is_scored_as_the_feed_would_clean_it(
+    scorer: AffectScorer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stories = tmp_path / "stories.txt"
+    stories.write_text(
+        "Tom &amp; Jerry <b>celebrate</b> a happy win\tA <i>joyful</i> day.\n", encoding="utf-8"
+    )
+
+    assert main(["affect", "--file", str(stories)]) == 0
+
+    answer = json.loads(capsys.readouterr().out)
+    expected = scorer.score("Tom & Jerry celebrate a happy win", "A joyful day.")
+    assert answer["valence"] == pytest.approx(expected.valence, abs=1e-4)
+    assert answer["emotions"] == pytest.approx(expected.as_dict(), abs=1e-4)

@@ -15,10 +15,15 @@ NO_VALIDATORS = Validators()
 
 
 def fetch(
-    url: str, validators: Validators = NO_VALIDATORS, *, timeout_s: float = 5.0, max_bytes: int = 1_000_000
+    url: str,
+    validators: Validators = NO_VALIDATORS,
+    *,
+    timeout_s: float = 5.0,
+    max_bytes: int = 1_000_000,
+    allow_private: bool = True,
 ) -> FetchResult:
     async def run() -> FetchResult:
-        fetcher = Fetcher(timeout_s=timeout_s, max_bytes=max_bytes, allow_private=True)
+        fetcher = Fetcher(timeout_s=timeout_s, max_bytes=max_bytes, allow_private=allow_private)
         try:
             return await fetcher.fetch(url, validators)
         finally:
@@ -96,6 +101,13 @@ def test_fetch_gives_up_on_a_redirect_loop(feed_server: FeedServer) -> None:
     result = fetch(url)
     assert result.outcome is FetchOutcome.ERROR
     assert result.error == "more than 5 redirects"
+
+
+@pytest.mark.parametrize("url", ["http://a..b/feed", f"http://{'x' * 64}.example/feed"])
+def test_a_host_name_that_cannot_be_encoded_is_an_error_not_an_exception(url: str) -> None:
+    result = fetch(url, allow_private=False)
+    assert result.outcome is FetchOutcome.ERROR
+    assert (result.error or "").startswith("not a usable URL")
 
 
 def test_fetch_of_a_closed_port_is_an_error_not_an_exception(feed_server: FeedServer) -> None:

@@ -164,3 +164,37 @@ def test_predict_takes_local_photos_past_the_upload_limit_and_calls_a_video_not_
     captured = capsys.readouterr()
     assert json.loads(captured.out)["file"] == str(big)
     assert f"{video}: the data is not an image" in captured.err
+
+
+@pytest.mark.usefixtures("on_tiny_model")
+def test_predict_annotates_photos_of_the_same_name_apart_and_never_over_the_photo_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    album = tmp_path / "album"
+    for folder in (album / "day1", album / "day2"):
+        folder.mkdir(parents=True)
+        (folder / "IMG_1.jpg").write_bytes(encode(astronaut_grey()))
+    original = encode(astronaut_grey())
+    (album / "top.jpg").write_bytes(original)
+    (album / "IMG_2").write_bytes(original)  # a JPEG without a suffix: read by its content
+
+    assert main(["predict", str(album), str(album / "IMG_2"), "--annotate", str(album)]) == 1
+
+    assert "top.jpg: its annotated copy would replace it" in capsys.readouterr().err
+    assert (album / "top.jpg").read_bytes() == original
+    for name in ("IMG_1.jpg", "IMG_1-2.jpg", "IMG_2.jpg"):
+        annotated = cv2.imread(str(album / name))
+        assert annotated is not None and annotated.shape[:2] == (512, 512)
+
+
+def test_a_bad_setting_in_the_environment_is_named_with_exit_2_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MOODFEED_PORT", "eighty")
+    monkeypatch.setenv("MOODFEED_MAX_VIDEO_SECONDS", "-1")
+
+    assert main(["predict", "photo.jpg"]) == 2
+
+    problems = capsys.readouterr().err.splitlines()
+    assert problems[0].startswith("moodfeed: MOODFEED_PORT: Input should be a valid integer")
+    assert problems[1] == "MOODFEED_MAX_VIDEO_SECONDS: Input should be greater than 0"

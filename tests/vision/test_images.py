@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from service.vision.annotate import upright_bgr
 from service.vision.images import (
     CostlyImage,
     ImageLimits,
@@ -38,6 +39,20 @@ def test_colour_images_become_grey() -> None:
 def test_16_bit_greys_are_scaled_down_not_clipped() -> None:
     deep = (astronaut_grey().astype(np.uint16) * 257).astype(np.uint16)
     assert np.array_equal(decode_grey(encode(deep, "PNG"), LIMITS), astronaut_grey())
+
+
+def test_the_colour_copy_to_draw_on_keeps_a_16_bit_grey_photo_as_it_looks() -> None:
+    deep = (astronaut_grey().astype(np.uint16) * 257).astype(np.uint16)
+    colour = upright_bgr(encode(deep, "PNG"))
+    assert colour.shape == (512, 512, 3) and np.array_equal(colour[..., 1], astronaut_grey())
+
+
+def test_a_pixel_limit_above_pillows_own_cap_is_ours_to_apply() -> None:
+    limits = ImageLimits(max_bytes=1 << 20, max_pixels=300_000_000)
+    with pytest.raises(UndecodableImage):  # read past the header, where Pillow alone would refuse it
+        decode_grey(png_header_only(19_000, 10_000), limits)
+    with pytest.raises(TooManyPixels, match="19000x20000 pixels"):
+        decode_grey(png_header_only(19_000, 20_000), limits)
 
 
 def test_exif_orientation_is_applied_so_boxes_match_what_a_viewer_sees() -> None:

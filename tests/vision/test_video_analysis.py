@@ -213,3 +213,21 @@ def test_inputs_of_the_same_name_get_files_of_their_own(tmp_path: Path) -> None:
     )
     assert (first["frames_analysed"], second["frames_analysed"]) == (10, 20)
     assert second["source"].endswith("day2/talk.mp4")
+
+
+@pytest.mark.usefixtures("on_tiny_model")
+def test_analyze_leaves_no_files_for_an_input_it_cannot_read_and_refuses_an_out_that_is_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 not really")
+    out = tmp_path / "out"
+
+    assert (
+        main(["analyze", str(tmp_path / "broken.jpg"), str(tmp_path / "missing.jpg"), "--out", str(out)]) == 1
+    )
+
+    assert list(out.iterdir()) == []
+    assert "broken.jpg" in capsys.readouterr().err
+    (tmp_path / "taken").write_text("a file")
+    assert main(["analyze", str(tmp_path / "broken.jpg"), "--out", str(tmp_path / "taken")]) == 2
+    assert "--out" in capsys.readouterr().err

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
+from contextlib import AsyncExitStack
 from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from service.api.deps import SettingsDep, UploadsDep, VisionDep, client_of
 from service.api.uploads import read_capped
@@ -72,31 +73,49 @@ async def analyze(
             f"send a video (MP4, WebM, QuickTime, Matroska, AVI) as the body, not {media_type or 'no type'}",
         )
     client = client_of(request)
-    async with uploads.slot(client):
-        data = await read_capped(request, settings.max_video_bytes, "video")
-    clip = ExitStack()
-    path = clip.enter_context(video_in_memory(data))
+    held = AsyncExitStack()  # the upload slot, the clip and its decoder, until the last line is sent
     try:
-        video = open_video(path)
+        # The clip stays in memory while it is analysed, so it keeps its upload slot as long.
+        await held.enter_async_context(uploads.slot(client))
+        data = await read_capped(request, settings.max_video_bytes, "video")
+        path = held.enter_context(video_in_memory(data))
+        del data  # the in-memory file holds the clip now
+        video = await to_thread.run_sync(open_video, path)  # FFmpeg probes the container: off the loop
+        held.callback(video.release)
+        info = video.info
+        if info.duration_s > settings.max_video_seconds:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE,
+                f"the clip lasts {info.duration_s:.1f} s; the limit is {settings.max_video_seconds:g} s",
+            )
     except VideoError:
-        clip.close()
+        await held.aclose()
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the data is not a video that can be read") from None
-    info = video.info
-    if info.duration_s > settings.max_video_seconds:
-        video.release()
-        clip.close()
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            f"the clip lasts {info.duration_s:.1f} s; the limit is {settings.max_video_seconds:g} s",
-        )
+    except BaseException:
+        await held.aclose()
+        raise
     frames = analyze_video(video, every, vision.engine, max_s=settings.max_video_seconds)
-    return StreamingResponse(
-        _lines(frames, info.duration_s, vision, client, clip), media_type="application/x-ndjson"
-    )
+    return ReleasingStreamingResponse(_lines(frames, info.duration_s, vision, client), held)
+
+
+class ReleasingStreamingResponse(StreamingResponse):
+    """JSON Lines that release what they were read from once the response is over, however it ends: a
+    client gone before the first line never starts the lines' generator, so its own cleanup would never
+    run."""
+
+    def __init__(self, lines: AsyncIterator[str], held: AsyncExitStack):
+        super().__init__(lines, media_type="application/x-ndjson")
+        self.held = held
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.held.aclose()
 
 
 async def _lines(
-    frames: Iterator[AnalysedFrame], duration_s: float, vision: Vision, client: str, clip: ExitStack
+    frames: Iterator[AnalysedFrame], duration_s: float, vision: Vision, client: str
 ) -> AsyncIterator[str]:
     """Each frame's line as it is analysed (on a vision worker, in the client's share), then the summary."""
     summary = Summary("upload", duration_s)
@@ -110,9 +129,7 @@ async def _lines(
             yield json.dumps({**frame_json(frame), "source": "upload"}) + "\n"
     except VideoError as error:
         yield json.dumps({"error": str(error).split(": ", 1)[-1]}) + "\n"
-    finally:
-        clip.close()
-    yield json.dumps({"summary": {**summary.as_json(), "source": "upload"}}) + "\n"
+    yield json.dumps({"summary": summary.as_json()}) + "\n"
 
 
 def _next_or_done(frames: Iterator[AnalysedFrame]) -> Any:

@@ -50,7 +50,8 @@ async def predict(
             ge=WINDOW_PX,
             le=MAX_FACE_PX,
             description="smallest face to look for, in pixels: larger is faster. "
-            "Default 24, or 2% of the shorter side of a large photo.",
+            "By default MOODFEED_PREDICT_MIN_FACE_PX, or MOODFEED_PREDICT_MIN_FACE_FRACTION of a large "
+            "photo's shorter side.",
         ),
     ] = None,
 ) -> PredictOut:
