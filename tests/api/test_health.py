@@ -53,6 +53,7 @@ def test_readyz_and_metrics_say_the_optimised_session_serves_a_model_whose_kerne
         inference = client.get("/readyz").json()["inference"]
         metrics = client.get("/metrics").text
     assert inference["path"] == "optimised" and inference["cpu"].startswith(platform.machine())
+    assert inference["argmax_agreement"] >= 0.95
     assert 'moodfeed_inference_path{path="optimised"} 1.0' in metrics
     assert 'moodfeed_inference_path{path="reference"} 0.0' in metrics
 
@@ -70,4 +71,5 @@ def test_readyz_and_metrics_say_the_reference_serves_a_model_whose_fused_kernels
     assert ready.status_code == 200
     assert ready.json()["inference"]["path"] == "reference"
     assert ready.json()["inference"]["max_probability_difference"] > 0.02
+    assert 0 <= ready.json()["inference"]["argmax_agreement"] <= 1
     assert 'moodfeed_inference_path{path="reference"} 1.0' in metrics
