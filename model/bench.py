@@ -22,11 +22,10 @@ import onnxruntime as ort
 
 from model.data import FACE_SIDE
 from model.evaluate import UnusableModelError, open_session
-from model.measure import parameter_count
+from model.measure import DEFAULT_MODEL, parameter_count
 from service.timing import time_repeated
 from service.vision.kernels import cpu_description
 
-DEFAULT_MODEL = Path(__file__).with_name("emotion.onnx")
 BATCH_SIZES = (1, 8)
 
 

@@ -7,10 +7,11 @@ import gzip
 import hashlib
 import io
 import lzma
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
@@ -36,8 +37,6 @@ FERPLUS_TO_EMOTION = {
         ("fear", "fear"),
     )
 }
-
-OnError = Literal["skip", "raise"]
 
 
 class MalformedDataError(ValueError):
@@ -65,9 +64,7 @@ class LoadReport:
 
     skipped: list[str] = field(default_factory=list)
 
-    def note(self, problem: str, on_error: OnError) -> None:
-        if on_error == "raise":
-            raise MalformedDataError(problem)
+    def note(self, problem: str) -> None:
         self.skipped.append(problem)
 
 
@@ -85,48 +82,55 @@ def _open_text(path: Path) -> io.TextIOBase:
     return path.open("r", encoding="utf-8", newline="")
 
 
-def _csv_rows(
-    path: Path, report: LoadReport, on_error: OnError
-) -> Iterator[tuple[int, str, int, np.ndarray]]:
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """Reading `path` as CSV text inside the block: a file that is not (binary, a broken gzip, a cut
+    stream) becomes a `MalformedDataError` naming it."""
+    try:
+        yield
+    except (UnicodeDecodeError, EOFError, gzip.BadGzipFile, zlib.error, csv.Error) as error:
+        raise MalformedDataError(f"{path}: not a readable CSV ({error})") from None
+
+
+def _csv_rows(path: Path, report: LoadReport) -> Iterator[tuple[int, str, int, np.ndarray]]:
     """Yield (row number, split, label, pixels) for each well-formed row; row 1 is the header."""
-    with _open_text(path) as handle:
+    with _readable(path), _open_text(path) as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None or [name.strip() for name in header[:3]] != ["emotion", "pixels", "Usage"]:
             raise MalformedDataError(f"{path}: expected the header 'emotion,pixels,Usage', got {header}")
         for row_number, row in enumerate(reader, start=2):
             if len(row) != 3:
-                report.note(f"row {row_number}: expected 3 fields, got {len(row)}", on_error)
+                report.note(f"row {row_number}: expected 3 fields, got {len(row)}")
                 continue
             label_text, pixel_text, usage = row
             if not label_text.strip().isdigit() or int(label_text) >= len(EMOTIONS):
-                report.note(f"row {row_number}: bad label {label_text!r}", on_error)
+                report.note(f"row {row_number}: bad label {label_text!r}")
                 continue
             if usage not in CSV_USAGES:
-                report.note(f"row {row_number}: unknown Usage {usage!r}", on_error)
+                report.note(f"row {row_number}: unknown Usage {usage!r}")
                 continue
             try:
                 pixels = np.array(pixel_text.split(), dtype=np.int32)
             except ValueError:
-                report.note(f"row {row_number}: pixels are not integers", on_error)
+                report.note(f"row {row_number}: pixels are not integers")
                 continue
             if pixels.size != FACE_SIDE * FACE_SIDE or pixels.min() < 0 or pixels.max() > 255:
                 report.note(
                     f"row {row_number}: expected {FACE_SIDE * FACE_SIDE} grey levels 0-255, "
                     f"got {pixels.size}",
-                    on_error,
                 )
                 continue
             yield row_number, CSV_USAGES[usage], int(label_text), pixels.astype(np.uint8)
 
 
-def load_csv(path: Path, on_error: OnError = "skip") -> tuple[dict[str, FaceSet], LoadReport]:
+def load_csv(path: Path) -> tuple[dict[str, FaceSet], LoadReport]:
     """Read a Kaggle-layout FER2013 CSV into one FaceSet per split (train, test, private)."""
     report = LoadReport()
     images: dict[str, list[np.ndarray]] = {}
     labels: dict[str, list[int]] = {}
     rows: dict[str, list[int]] = {}
-    for row_number, split, label, pixels in _csv_rows(path, report, on_error):
+    for row_number, split, label, pixels in _csv_rows(path, report):
         images.setdefault(split, []).append(pixels.reshape(FACE_SIDE, FACE_SIDE))
         labels.setdefault(split, []).append(label)
         rows.setdefault(split, []).append(row_number)
@@ -137,7 +141,7 @@ def load_csv(path: Path, on_error: OnError = "skip") -> tuple[dict[str, FaceSet]
     return splits, report
 
 
-def load_folder(root: Path, on_error: OnError = "skip") -> tuple[dict[str, FaceSet], LoadReport]:
+def load_folder(root: Path) -> tuple[dict[str, FaceSet], LoadReport]:
     """Read `root/<split>/<emotion>/*.jpg` (splits train and test) into FaceSets, resizing to 48x48."""
     report = LoadReport()
     splits: dict[str, FaceSet] = {}
@@ -147,14 +151,14 @@ def load_folder(root: Path, on_error: OnError = "skip") -> tuple[dict[str, FaceS
         rows: list[int] = []
         for class_dir in sorted(path for path in split_dir.iterdir() if path.is_dir()):
             if class_dir.name not in EMOTIONS:
-                report.note(f"{class_dir}: unknown emotion folder", on_error)
+                report.note(f"{class_dir}: unknown emotion folder")
                 continue
             for image_path in sorted(class_dir.iterdir()):
                 if image_path.suffix.lower() not in IMAGE_SUFFIXES:
                     continue
                 face = cv2.imread(str(image_path), cv2.IMREAD_GRAYSCALE)
                 if face is None:
-                    report.note(f"{image_path}: not a readable image", on_error)
+                    report.note(f"{image_path}: not a readable image")
                     continue
                 if face.shape != (FACE_SIDE, FACE_SIDE):
                     face = cv2.resize(face, (FACE_SIDE, FACE_SIDE), interpolation=cv2.INTER_AREA)
@@ -197,15 +201,15 @@ def load_packed(path: Path) -> tuple[dict[str, FaceSet], LoadReport]:
     return faces, LoadReport()
 
 
-def load_dataset(path: Path, on_error: OnError = "skip") -> tuple[dict[str, FaceSet], LoadReport]:
+def load_dataset(path: Path) -> tuple[dict[str, FaceSet], LoadReport]:
     """Load FER2013 from a CSV file, an image folder or a packed file, whichever `path` is."""
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
     if path.is_dir():
-        return load_folder(path, on_error)
+        return load_folder(path)
     if path.suffix == PACKED_SUFFIX:
         return load_packed(path)
-    return load_csv(path, on_error)
+    return load_csv(path)
 
 
 def load_ferplus_votes(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -215,7 +219,7 @@ def load_ferplus_votes(path: Path) -> tuple[np.ndarray, np.ndarray]:
     A row is not a face when "NF" holds the majority of its votes; rows with no emotion votes
     get a zero distribution, which callers treat as "no FER+ opinion".
     """
-    with _open_text(path) as handle:
+    with _readable(path), _open_text(path) as handle:
         reader = csv.DictReader(handle)
         distributions, is_face = [], []
         for row in reader:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import logging
 import os
 import pickle
@@ -37,6 +36,7 @@ from model.measure import (
     INPUT_NAME,
     OUTPUT_NAME,
     calibration_faces,
+    install,
     int8_facts,
     measured_metrics,
     parameter_count,
@@ -199,8 +199,7 @@ def export(
             for path, checkpoint in zip(checkpoint_paths, checkpoints, strict=True)
         ]
         card = build_card(members, data_sha256, model_path, metrics, flip_average, int8)
-        model_path.replace(out_path)
-    out_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+        install(model_path, card, out_path)
     return card
 
 

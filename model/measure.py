@@ -5,6 +5,7 @@ Shared by `model.export` (which also needs torch) and `model.requantize` (which 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,19 @@ def measured_metrics(model_path: Path, test: FaceSet) -> dict[str, Any]:
     report = score(onnx_probabilities(open_session(model_path), test.images), test.labels)
     metrics = {key: value for key, value in report.items() if key != "confusion_matrix"}
     return {**metrics, "cpu": cpu_description()}
+
+
+def install(model_path: Path, card: dict[str, Any], out_path: Path) -> None:
+    """Move a finished model (in a scratch folder beside `out_path`) and its card into place.
+
+    The card is written in full beside the model first and both are then renamed over the old pair, so
+    that an interruption never leaves a truncated card: the service refuses a model whose card it cannot
+    read.
+    """
+    card_path = model_path.with_suffix(".json")
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    model_path.replace(out_path)
+    card_path.replace(out_path.with_suffix(".json"))
 
 
 def int8_facts(metrics: dict[str, Any], fp32_metrics: dict[str, Any], calibration: int) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from model.labels import EMOTIONS
+
 # FER2013 training-set grey-level statistics, baked into the graph so callers send raw 0-255 pixels.
 PIXEL_MEAN = 129.4
 PIXEL_STD = 65.0
@@ -28,7 +30,9 @@ def conv_block(in_channels: int, out_channels: int, convs: int) -> nn.Sequential
 class EmotionNet(nn.Module):
     """VGG-style blocks (one conv in the first, two in the others), global average pooling, a linear head."""
 
-    def __init__(self, widths: tuple[int, ...] = (32, 64, 128, 256), classes: int = 7, dropout: float = 0.2):
+    def __init__(
+        self, widths: tuple[int, ...] = (32, 64, 128, 256), classes: int = len(EMOTIONS), dropout: float = 0.2
+    ):
         super().__init__()
         blocks, in_channels = [], 1
         for index, width in enumerate(widths):

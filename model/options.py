@@ -30,7 +30,10 @@ def apply_overrides(
             raise SystemExit(f"unknown option {argument!r}; options: " + ", ".join(options))
         default = settings[name]
         try:
-            settings[name] = text if isinstance(default, str) else type(default)(ast.literal_eval(text))
+            value = text if isinstance(default, str) else ast.literal_eval(text)
+            if isinstance(default, int) and not isinstance(default, bool) and not isinstance(value, int):
+                raise TypeError  # 2.5 epochs would quietly become 2
+            settings[name] = value if isinstance(default, str) else type(default)(value)
         except (ValueError, SyntaxError, TypeError) as error:
             raise SystemExit(f"--{name}: {text!r} is not a {type(default).__name__}") from error
     return settings, given

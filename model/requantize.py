@@ -28,7 +28,8 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
 from onnx import numpy_helper
 
 from model.data import DEFAULT_DATA, MalformedDataError, file_sha256, load_dataset
-from model.measure import DEFAULT_MODEL, INPUT_NAME, calibration_faces, int8_facts, measured_metrics
+from model.evaluate import UnusableModelError, open_session
+from model.measure import DEFAULT_MODEL, INPUT_NAME, calibration_faces, install, int8_facts, measured_metrics
 from model.quantize import quantize_int8
 
 
@@ -112,6 +113,7 @@ def requantize(model_path: Path, out_path: Path, data_path: Path, calibration: i
     calibration = min(calibration, len(splits.get("train", ())))
     if "train" not in splits or "test" not in splits:
         raise MalformedDataError(f"{data_path}: needs a training split to calibrate on and a test split")
+    open_session(model_path)  # an UnusableModelError now, rather than onnx's own error from deep inside
     source_sha256 = file_sha256(model_path)
     with tempfile.TemporaryDirectory(dir=out_path.parent) as scratch:
         fp32_path, int8_path = Path(scratch) / "fp32.onnx", Path(scratch) / "int8.onnx"
@@ -128,8 +130,7 @@ def requantize(model_path: Path, out_path: Path, data_path: Path, calibration: i
                 "quantisation removed, then quantised again with model.quantize",
             },
         )
-        int8_path.replace(out_path)
-    out_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+        install(int8_path, card, out_path)
     return card
 
 
@@ -144,10 +145,12 @@ def main(arguments: list[str] | None = None) -> None:
     options = parser.parse_args(arguments)
     if not options.model.is_file():
         raise SystemExit(f"{options.model}: no such model file")
+    if options.calibration < 1:
+        raise SystemExit("--calibration needs at least 1 training face")
     out_path = options.out or options.model
     try:
         card = requantize(options.model, out_path, options.data, options.calibration)
-    except (FileNotFoundError, MalformedDataError) as error:
+    except (FileNotFoundError, MalformedDataError, UnusableModelError) as error:
         raise SystemExit(str(error)) from error
     print(
         f"wrote {out_path} ({card['bytes'] / 1e6:.2f} MB); test accuracy {card['metrics']['accuracy']:.4f}, "

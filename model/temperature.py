@@ -31,8 +31,8 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
 from onnx import helper, numpy_helper
 
 from model.data import DEFAULT_DATA, MalformedDataError, load_dataset
-from model.evaluate import expected_calibration_error, onnx_probabilities, open_session
-from model.measure import DEFAULT_MODEL, OUTPUT_NAME, measured_metrics
+from model.evaluate import UnusableModelError, expected_calibration_error, onnx_probabilities, open_session
+from model.measure import DEFAULT_MODEL, OUTPUT_NAME, install, measured_metrics
 
 INVERSE_TEMPERATURE = "inverse_temperature"  # the initializer that holds 1 / T
 UNTEMPERED = "untempered_probabilities"  # what the graph's output was called before tempering
@@ -144,8 +144,7 @@ def temper(model_path: Path, out_path: Path, data_path: Path) -> dict[str, Any]:
                 ),
             },
         )
-        tempered_path.replace(out_path)
-    out_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+        install(tempered_path, card, out_path)
     return card
 
 
@@ -160,7 +159,7 @@ def main(arguments: list[str] | None = None) -> None:
     out_path = options.out or options.model
     try:
         card = temper(options.model, out_path, options.data)
-    except (FileNotFoundError, MalformedDataError) as error:
+    except (FileNotFoundError, MalformedDataError, UnusableModelError) as error:
         raise SystemExit(str(error)) from error
     facts = card["temperature"]
     print(

@@ -32,7 +32,16 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
 from model.augment import random_affine, random_erase, random_lighting
-from model.data import DEFAULT_DATA, EMOTIONS, FaceSet, file_sha256, load_dataset, load_ferplus_votes
+from model.data import (
+    DEFAULT_DATA,
+    EMOTIONS,
+    FaceSet,
+    MalformedDataError,
+    file_sha256,
+    load_dataset,
+    load_ferplus_votes,
+)
+from model.evaluate import UnusableModelError, onnx_probabilities, open_session
 from model.inference import predict, to_tensor
 from model.net import EmotionNet
 from model.options import apply_overrides
@@ -56,7 +65,7 @@ config: dict[str, Any] = dict(
     label_smoothing=0.1,  # share of the label's mass spread evenly over all classes
     teacher="",  # an exported .onnx whose probabilities on the training faces become soft targets
     teacher_weight=0.0,  # share of each target taken from the teacher
-    ferplus_weight=0.0,  # share taken from the FER+ vote distribution (faces without votes keep the label)
+    ferplus_weight=0.0,  # share taken from the FER+ vote distribution (faces without votes are dropped)
     # augmentation, per batch
     rotate_degrees=10.0,
     scale=0.1,  # zoom by up to ±10 %
@@ -68,13 +77,16 @@ config: dict[str, Any] = dict(
     gamma=0.0,  # gamma between 1/(1+this) and 1+this
     seed=1337,
 )
-# Values a resumed run may change: where the data lives, not what the net learns from it.
+# Values a resumed run may change: where the data lives, not what the net learns from it; and epochs,
+# which `check_resumable` refuses with its own reason.
 RESUMABLE_CHANGES = {"data", "ferplus", "teacher", "out_dir", "epochs"}
 
 
 def parse_overrides(arguments: list[str], defaults: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Apply --name=value overrides (typed like the default) and report whether --resume was given."""
     settings, flags = apply_overrides(arguments, defaults, usage=__doc__, flags=("--resume",))
+    if settings["epochs"] < 1 or settings["batch_size"] < 1:
+        raise SystemExit("--epochs and --batch_size must be at least 1")
     if settings["teacher_weight"] + settings["ferplus_weight"] > 1:
         raise SystemExit("--teacher_weight and --ferplus_weight together must not exceed 1")
     if settings["teacher_weight"] > 0 and not settings["teacher"]:
@@ -97,20 +109,25 @@ def git_commit() -> str | None:
     return found.stdout.strip() or None
 
 
-def ferplus_votes(settings: dict[str, Any], data_path: Path) -> np.ndarray | None:
-    """FER+ vote distributions by data row, where the votes file is there and matches a CSV."""
+def ferplus_votes(settings: dict[str, Any], data_path: Path, splits: dict[str, FaceSet]) -> np.ndarray | None:
+    """FER+ vote distributions by data row, where the votes file is there; SystemExit if it does not
+    describe the data's rows (FER+ matches FER2013's CSV row by row, and nothing else)."""
     ferplus_path = Path(settings["ferplus"]) if settings["ferplus"] else None
     if ferplus_path is None or not ferplus_path.exists() or not data_path.is_file():
         return None
     distributions, is_face = load_ferplus_votes(ferplus_path)
+    rows = np.concatenate([faces.rows for faces in splits.values()])
+    if rows.min() < 2 or rows.max() - 1 != len(distributions):  # CSV row 2 is the first data row
+        raise SystemExit(
+            f"--ferplus {ferplus_path}: its {len(distributions)} rows do not describe {data_path}'s rows "
+            f"{rows.min()}-{rows.max()}; FER+ votes go with FER2013's CSV (or --ferplus= for none)"
+        )
     # A non-face has no emotion distribution: all zeros marks it, and such faces are dropped.
     return np.where(is_face[:, None], distributions, 0.0)
 
 
 def teacher_probabilities(teacher_path: Path, images: np.ndarray) -> np.ndarray:
     """The teacher model's probabilities for each face, as the service would compute them."""
-    from model.evaluate import onnx_probabilities, open_session  # onnxruntime only when distilling
-
     return onnx_probabilities(open_session(teacher_path), images)
 
 
@@ -123,7 +140,7 @@ def prepare_faces(settings: dict[str, Any]) -> tuple[FaceSet, FaceSet, np.ndarra
         raise SystemExit(f"{data_path}: needs both a training and a test split, found {sorted(splits)}")
     train, test = splits["train"], splits["test"]
     keep = train.images.reshape(len(train), -1).std(axis=1) >= 1.0
-    votes = ferplus_votes(settings, data_path)
+    votes = ferplus_votes(settings, data_path, splits)
     if votes is not None:
         train_votes = votes[train.rows - 2]  # CSV row 2 is data row 0
         keep &= train_votes.sum(axis=1) > 0
@@ -148,10 +165,8 @@ def soft_targets(settings: dict[str, Any], train: FaceSet, votes: np.ndarray | N
     targets = label * (1 - teacher_weight - ferplus_weight)
     if teacher_weight:
         targets += teacher_weight * teacher_probabilities(Path(settings["teacher"]), train.images)
-    if ferplus_weight:
-        has_votes = votes is not None and votes.sum(axis=1, keepdims=True) > 0
-        ferplus = np.where(has_votes, votes, label) if votes is not None else label
-        targets += ferplus_weight * ferplus
+    if ferplus_weight:  # faces FER+ has no votes for were dropped, so every face has a distribution
+        targets += ferplus_weight * (label if votes is None else votes)
     return targets.astype(np.float32)
 
 
@@ -185,10 +200,16 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_path = out_dir / "last.pt"
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    metrics_path = out_dir / "metrics.jsonl"
     checkpoint = None
-    if resume and checkpoint_path.exists():
+    if checkpoint_path.exists() and not resume:
+        raise SystemExit(
+            f"{checkpoint_path} holds a run already: --resume continues it, or choose another --out_dir"
+        )
+    if checkpoint_path.exists():
         checkpoint = torch.load(checkpoint_path, map_location=device, weights_only=False)
         check_resumable(checkpoint["config"], settings)
+    keep_metrics(metrics_path, checkpoint["epoch"] if checkpoint else 0)
     torch.manual_seed(settings["seed"])
     np.random.seed(settings["seed"])
 
@@ -216,7 +237,7 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
         net.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         scheduler.load_state_dict(checkpoint["scheduler"])
-        torch.set_rng_state(checkpoint["rng"])
+        torch.set_rng_state(checkpoint["rng"].cpu())  # loaded onto the device with the rest
         first_epoch, seconds_so_far = checkpoint["epoch"], checkpoint["train_seconds"]
         print(f"resumed from {checkpoint_path} after epoch {first_epoch}", file=sys.stderr)
 
@@ -252,7 +273,7 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
             "lr": scheduler.get_last_lr()[0],
             "train_seconds": round(seconds_so_far, 1),
         }
-        with (out_dir / "metrics.jsonl").open("a") as log:
+        with metrics_path.open("a") as log:
             log.write(json.dumps(metrics) + "\n")
         remaining = (settings["epochs"] - epoch - 1) * seconds_so_far / (epoch + 1)
         print(
@@ -277,6 +298,15 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
     return checkpoint_path
 
 
+def keep_metrics(metrics_path: Path, epochs: int) -> None:
+    """Keep the first `epochs` lines of a run's metrics: those its checkpoint has (an epoch logged just
+    before the run was stopped, and not saved, is trained again)."""
+    if not metrics_path.exists():
+        return
+    lines = metrics_path.read_text().splitlines(keepends=True)
+    metrics_path.write_text("".join(line for line in lines if json.loads(line)["epoch"] <= epochs))
+
+
 def main(arguments: list[str] | None = None) -> None:
     settings, resume = parse_overrides(sys.argv[1:] if arguments is None else arguments, config)
     if not Path(settings["data"]).exists():
@@ -284,7 +314,10 @@ def main(arguments: list[str] | None = None) -> None:
     if settings["teacher"] and not Path(settings["teacher"]).is_file():
         raise SystemExit(f"--teacher {settings['teacher']}: no such model file")
     print(json.dumps(settings), file=sys.stderr)
-    train(settings, resume)
+    try:
+        train(settings, resume)
+    except (MalformedDataError, UnusableModelError) as error:
+        raise SystemExit(str(error)) from None
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ for name in "${names[@]}"; do
         cp "runs/$name/metrics.jsonl" "$out/$name.jsonl"
     else
         echo "== $name: no epoch finished"
-        tr '\r' '\n' <"runs/$name.err" | tail -n 5
     fi
+    # The run's last words, progress bars left out: a crash (at resume, say) shows here, not only in .err.
+    tr '\r' '\n' <"runs/$name.err" | grep -v '%|' | tail -n 3
 done

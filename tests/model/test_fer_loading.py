@@ -92,20 +92,11 @@ def test_malformed_row_is_skipped_and_reported_with_its_row_number(
 ):
     good = face_rows(2, 1)
     bad_row = (label, good[0][1] if pixels == "face" else pixels.strip(), usage)
-    splits, report = load_dataset(fer_csv([good[0], bad_row, *good[1:]]), on_error="skip")
+    splits, report = load_dataset(fer_csv([good[0], bad_row, *good[1:]]))
 
     assert len(report.skipped) == 1 and report.skipped[0].startswith(problem)
     assert splits["train"].rows.tolist() == [2, 4]  # the neighbours keep their own row numbers
     assert splits["test"].rows.tolist() == [5]
-
-
-@pytest.mark.parametrize(("label", "pixels", "usage", "problem"), MALFORMED)
-def test_malformed_row_is_refused_in_raise_mode(fer_csv, face_rows, label, pixels, usage, problem):
-    good = face_rows(2, 1)
-    bad_row = (label, good[0][1] if pixels == "face" else pixels.strip(), usage)
-
-    with pytest.raises(MalformedDataError, match=problem.replace("(", r"\(")):
-        load_dataset(fer_csv([good[0], bad_row, *good[1:]]), on_error="raise")
 
 
 def test_row_with_a_missing_field_is_reported(tmp_path, face_rows):
@@ -162,20 +153,27 @@ def test_folder_images_of_another_size_are_resized_to_48(tmp_path, faces):
     assert splits["train"].images.shape[1:] == (48, 48)
 
 
-def test_folder_problems_are_skipped_with_a_report_or_refused(tmp_path, faces):
+def test_folder_problems_are_skipped_with_a_report(tmp_path, faces):
     images, labels = faces(6, 3)
     write_face_folder(tmp_path, images, labels)
     (tmp_path / "train" / "contempt").mkdir()
     (tmp_path / "train" / "happy").mkdir(exist_ok=True)
     (tmp_path / "train" / "happy" / "broken.jpg").write_bytes(b"not a jpeg")
 
-    _, report = load_dataset(tmp_path, on_error="skip")
+    _, report = load_dataset(tmp_path)
     assert len(report.skipped) == 2
     assert any("contempt: unknown emotion folder" in problem for problem in report.skipped)
     assert any("broken.jpg: not a readable image" in problem for problem in report.skipped)
 
-    with pytest.raises(MalformedDataError):
-        load_dataset(tmp_path, on_error="raise")
+
+@pytest.mark.parametrize(
+    ("name", "content"), [("binary.csv", bytes(range(256)) * 8), ("cut.csv.gz", b"\x1f\x8b\x08\x00broken")]
+)
+def test_a_file_that_is_not_csv_text_is_refused_with_its_name(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(MalformedDataError, match=f"{name}: not a readable CSV"):
+        load_dataset(path)
 
 
 def test_folder_without_split_and_emotion_folders_is_refused(tmp_path):

@@ -22,14 +22,13 @@ def test_one_epoch_writes_a_checkpoint_with_what_export_needs(trained_checkpoint
     assert [json.loads(line)["epoch"] for line in lines] == [1]
 
 
+def one_epoch(data, out_dir) -> list[str]:
+    """model.train's options for one epoch of a tiny net."""
+    return [f"--data={data}", "--ferplus=", f"--out_dir={out_dir}", "--widths=(8,8,8,8)", "--epochs=1"]
+
+
 def test_resume_of_a_finished_run_trains_no_further_epoch(tiny_csv, tmp_path):
-    options = [
-        f"--data={tiny_csv}",
-        "--ferplus=",
-        f"--out_dir={tmp_path}",
-        "--widths=(8,8,8,8)",
-        "--epochs=1",
-    ]
+    options = one_epoch(tiny_csv, tmp_path)
     train.main(options)
     written = (tmp_path / "last.pt").stat().st_mtime_ns
 
@@ -55,3 +54,39 @@ def test_help_lists_every_option_with_its_default_and_exits_zero(capsys):
 def test_missing_data_is_refused_with_a_hint(tmp_path):
     with pytest.raises(SystemExit, match="training data not found"):
         train.main([f"--data={tmp_path / 'none.csv'}"])
+
+
+def test_a_fresh_run_never_overwrites_a_runs_checkpoint_and_a_resume_drops_unsaved_metrics(
+    tiny_csv, tmp_path
+):
+    options = one_epoch(tiny_csv, tmp_path)
+    train.main(options)
+    saved = (tmp_path / "last.pt").read_bytes()
+
+    with pytest.raises(SystemExit, match="holds a run already: --resume continues it"):
+        train.main(options)
+    assert (tmp_path / "last.pt").read_bytes() == saved
+
+    with (tmp_path / "metrics.jsonl").open("a") as log:  # an epoch logged, then stopped before its save
+        log.write(json.dumps({"epoch": 2}) + "\n")
+    train.main([*options, "--resume"])
+    assert [json.loads(line)["epoch"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()] == [
+        1
+    ]
+
+
+@pytest.mark.parametrize("option", ["--epochs=0", "--batch_size=0", "--epochs=2.5"])
+def test_a_count_that_makes_no_sense_is_refused(option):
+    with pytest.raises(SystemExit, match="--epochs|--batch_size"):
+        train.main([option])
+
+
+def test_fer_plus_votes_that_do_not_describe_the_data_are_refused(tiny_csv, tmp_path):
+    votes = tmp_path / "fer2013new.csv"
+    columns = "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF"
+    votes.write_text(columns + "\n" + "Training,x.png,10,0,0,0,0,0,0,0,0,0\n" * 5)
+
+    with pytest.raises(SystemExit, match="--ferplus .*5 rows do not describe"):
+        train.main(
+            [f"--data={tiny_csv}", f"--ferplus={votes}", f"--out_dir={tmp_path / 'run'}", "--epochs=1"]
+        )

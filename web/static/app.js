@@ -33,6 +33,7 @@ const ui = {
 };
 
 const emotions = ui.main.dataset.emotions.split(" ");
+const VIDEO_KINDS = ui.main.dataset.videoKinds; // "MP4, WebM, ...": the containers the server takes
 const overlay = new Overlay(byId("overlay"));
 const bars = new MoodBars(byId("mood-bars"), emotions);
 const timeline = new MoodTimeline(byId("timeline"), emotions);
@@ -58,6 +59,9 @@ let photoUrl = null;
 // ---- messages and status -------------------------------------------------------------------------
 
 function showNotice(message) {
+  // An alert is read out each time it changes: the same words again (a refused frame five times a
+  // second) would be read out over and over.
+  if (ui.notice.textContent === (message ?? "")) return;
   ui.notice.textContent = message ?? "";
   ui.notice.hidden = !message;
 }
@@ -182,8 +186,12 @@ async function startCamera() {
   showNotice(null);
   ui.cameraToggle.disabled = true;
   showConnection({ state: "starting" });
+  stopVideoAnalysis();
   try {
-    await camera.start();
+    await camera.start(() => {
+      stopCamera();
+      showNotice("The camera stopped (unplugged, or its permission was withdrawn). Start it again, or choose a photo.");
+    });
   } catch (error) {
     showNotice(describeCameraError(error));
     showConnection({ state: "idle" });
@@ -210,6 +218,7 @@ function stopCamera() {
 
 async function usePhoto(file) {
   if (camera.running) stopCamera();
+  stopVideoAnalysis();
   showNotice(null);
   showConnection({ state: "photo" });
   let prediction;
@@ -235,27 +244,45 @@ async function usePhoto(file) {
   }
 }
 
+let videoAnalysis = null; // the AbortController of the video being analysed, if one is
+
+/** Stop the video analysis under way, if any: a new video, a photo or the camera replaces it. */
+function stopVideoAnalysis() {
+  videoAnalysis?.abort();
+  videoAnalysis = null;
+}
+
 async function useVideo(file) {
   if (camera.running) stopCamera();
+  stopVideoAnalysis();
+  const analysis = (videoAnalysis = new AbortController());
   showNotice(null);
   byId("video-result").hidden = false;
   videoTimeline.reset();
   const status = byId("video-status");
   status.textContent = "Analysing the video…";
   let frames = 0;
+  let secondsShown = -1;
   try {
-    const summary = await analyseVideo(file, VIDEO_EVERY_S, (frame) => {
+    const summary = await analyseVideo(file, VIDEO_EVERY_S, analysis.signal, (frame) => {
       frames += 1;
       videoTimeline.add(frame);
       if (frame.mood) showMood(frame.mood);
-      status.textContent = `Analysing the video… ${frame.time_s.toFixed(1)} s read`;
+      // A polite live region is read out on each change: once a second of video, not five times.
+      if (Math.floor(frame.time_s) > secondsShown) {
+        secondsShown = Math.floor(frame.time_s);
+        status.textContent = `Analysing the video… ${secondsShown} s read`;
+      }
     });
     const seconds = summary?.duration_s ?? 0;
     status.textContent = `${videoTimeline.describe()} ${frames} readings over ${seconds.toFixed(1)} s.`;
   } catch (error) {
+    if (analysis.signal.aborted) return; // replaced by what the person chose next
     status.textContent = "";
-    showNotice(error.status === 415 ? "That file is not a video. Choose an MP4, WebM or QuickTime clip."
+    showNotice(error.status === 415 ? `That file is not a video. Choose a clip in one of these: ${VIDEO_KINDS}.`
       : `That video could not be read: ${error.message}`);
+  } finally {
+    if (videoAnalysis === analysis) videoAnalysis = null;
   }
 }
 

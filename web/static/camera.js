@@ -43,14 +43,21 @@ export class Camera {
     return this.stream !== null;
   }
 
-  /** Ask for the camera and show it; throws the browser's error so the caller can explain it. */
-  async start() {
+  /** Ask for the camera and show it; throws the browser's error so the caller can explain it. `onEnded`
+   * is called if the camera stops by itself (unplugged, or its permission taken back). */
+  async start(onEnded = () => {}) {
     this.stream = await navigator.mediaDevices.getUserMedia({
       video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: "user" },
       audio: false,
     });
+    for (const track of this.stream.getVideoTracks()) track.addEventListener("ended", onEnded, { once: true });
     this.video.srcObject = this.stream;
-    await this.video.play();
+    try {
+      await this.video.play();
+    } catch (error) {
+      this.stop(); // no camera light left on for a video that never played
+      throw error;
+    }
   }
 
   stop() {

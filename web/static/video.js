@@ -3,12 +3,14 @@
 import { ApiError } from "./http.js";
 import { clearCanvas, emotionColour } from "./draw.js";
 
-/** POST the clip and call onFrame(frame) for each analysed frame as it arrives; the summary at the end. */
-export async function analyseVideo(file, every, onFrame) {
+/** POST the clip and call onFrame(frame) for each analysed frame as it arrives; the summary at the end.
+ * Aborting `signal` stops the upload or the reading of its answer (the promise then rejects). */
+export async function analyseVideo(file, every, signal, onFrame) {
   const response = await fetch(`/analyze?every=${every}`, {
     method: "POST",
     body: file,
     headers: { "Content-Type": file.type || "application/octet-stream" },
+    signal,
   });
   if (!response.ok) {
     const body = await response.json().catch(() => null);

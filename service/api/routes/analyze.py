@@ -24,16 +24,16 @@ from service.video import AnalysedFrame, VideoError, analyze_video, open_video, 
 
 router = APIRouter(tags=["vision"])
 
-ACCEPTED_VIDEO_TYPES = frozenset(
-    {
-        "video/mp4",
-        "video/webm",
-        "video/quicktime",
-        "video/x-matroska",
-        "video/x-msvideo",
-        "application/octet-stream",
-    }
-)
+# The containers taken, by media type, with the names people know them by (the page offers the same).
+VIDEO_TYPES = {
+    "video/mp4": "MP4",
+    "video/webm": "WebM",
+    "video/quicktime": "QuickTime",
+    "video/x-matroska": "Matroska",
+    "video/x-msvideo": "AVI",
+}
+VIDEO_KINDS = ", ".join(VIDEO_TYPES.values())
+ACCEPTED_VIDEO_TYPES = frozenset({*VIDEO_TYPES, "application/octet-stream"})  # a browser's unknown type
 _DONE = object()
 BINARY = {"type": "string", "format": "binary"}
 
@@ -70,7 +70,7 @@ async def analyze(
     if media_type not in ACCEPTED_VIDEO_TYPES:
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            f"send a video (MP4, WebM, QuickTime, Matroska, AVI) as the body, not {media_type or 'no type'}",
+            f"send a video ({VIDEO_KINDS}) as the body, not {media_type or 'no type'}",
         )
     client = client_of(request)
     held = AsyncExitStack()  # the upload slot, the clip and its decoder, until the last line is sent

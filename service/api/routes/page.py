@@ -7,6 +7,8 @@ from fastapi.responses import HTMLResponse
 
 from model.labels import EMOTIONS
 from service.api.deps import TemplatesDep
+from service.api.routes.analyze import VIDEO_KINDS, VIDEO_TYPES
+from service.vision.images import ACCEPTED_MEDIA_TYPES
 
 router = APIRouter(tags=["page"])
 
@@ -14,4 +16,10 @@ router = APIRouter(tags=["page"])
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(request: Request, templates: TemplatesDep) -> HTMLResponse:
     """The page a viewer opens: camera, live overlay, mood and the feed that follows it."""
-    return templates.TemplateResponse(request, "index.html", {"emotions": EMOTIONS})
+    choices = {
+        "emotions": EMOTIONS,
+        "image_types": sorted(ACCEPTED_MEDIA_TYPES),
+        "video_types": list(VIDEO_TYPES),
+        "video_kinds": VIDEO_KINDS,
+    }
+    return templates.TemplateResponse(request, "index.html", choices)
