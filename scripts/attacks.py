@@ -27,6 +27,8 @@ import numpy as np
 import websockets
 from PIL import Image
 
+from service.localserver import stream_url
+
 ATTACKER = "127.0.0.2"
 
 
@@ -148,8 +150,9 @@ async def held_uploads(host: str, port: int, stop_at: float, seen: Counter[str],
 
 def all_attacks(base_url: str, stop_at: float, seen: Counter[str]) -> list[Coroutine[Any, Any, None]]:
     """Every attack, to run beside the normal clients until `stop_at`."""
-    host, port = "127.0.0.1", int(base_url.rsplit(":", 1)[1])
-    ws_url = "ws" + base_url.removeprefix("http") + "/ws/stream"
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "https" else 80)
+    ws_url = stream_url(base_url)
     return [
         slow_headers(host, port, stop_at, seen, sockets=200),
         oversized_frames(ws_url, stop_at, seen),
@@ -172,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", required=True, help="a moodfeed server on this machine (127.0.0.1)")
     parser.add_argument("--seconds", type=float, required=True, help="how long to attack")
     arguments = parser.parse_args(argv)
+    # IPv4 loopback only: the attackers connect from their own address, ATTACKER.
     if urlsplit(arguments.url).hostname not in ("127.0.0.1", "localhost"):
         raise SystemExit(f"attacks: refusing {arguments.url}: only a server on this machine is attacked")
     print(json.dumps(dict(sorted(asyncio.run(attack(arguments.url.rstrip("/"), arguments.seconds)).items()))))

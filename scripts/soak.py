@@ -39,9 +39,8 @@ import websockets
 from prometheus_client.parser import text_string_to_metric_families
 from skimage import data
 
-from service.localserver import ServerDidNotStart, served, wait_until_ready
+from service.localserver import LOOPBACK_HOSTS, ServerDidNotStart, served, stream_url, wait_until_ready
 
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 PREDICT_CLIENT = "127.0.0.3"  # the normal /predict caller's own address
 FRAME_SIZE = (640, 480)
 
@@ -250,7 +249,7 @@ def finish_attackers(attackers: subprocess.Popen[str] | None) -> dict[str, int]:
 
 async def soak(arguments: argparse.Namespace, base_url: str) -> dict[str, object]:
     jpeg = webcam_jpeg()
-    ws_url = "ws" + base_url.removeprefix("http") + "/ws/stream"
+    ws_url = stream_url(base_url)
     frames, predictions = Tally(), Tally()
     memory: list[dict[str, float]] = []
     before = await server_metrics(base_url)

@@ -19,12 +19,18 @@ from typing import IO
 import httpx
 
 START_TIMEOUT_S = 60.0
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})  # a server "on this machine"
 # Offline (the bundled sample stories) and quiet: what a measurement on one machine wants.
 MEASURING_ENVIRONMENT = {"MOODFEED_FEED_REFRESH": "false", "MOODFEED_LOG_LEVEL": "warning"}
 
 
 class ServerDidNotStart(RuntimeError):
     """The server exited, or `/readyz` did not answer 200 in time."""
+
+
+def stream_url(base_url: str) -> str:
+    """The WebSocket stream's URL on the server at `base_url` (http -> ws, https -> wss)."""
+    return "ws" + base_url.rstrip("/").removeprefix("http") + "/ws/stream"
 
 
 def free_port() -> int:

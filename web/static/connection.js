@@ -17,7 +17,9 @@ export class FrameStream {
   /**
    * capture: async () => {jpeg: ArrayBuffer, size} | null
    * onAnswer(answer, size): a processed frame's JSON and the size of the frame it answers
-   * onState({state, detail}): state is "connecting" | "live" | "reconnecting" | "idle"
+   * onState({state, delayMs, reason}): state is "connecting" | "live" | "reconnecting" | "idle"; a
+   *   reconnection also says in how long and why
+   * onError(message): the server could not read one frame (the stream carries on)
    */
   constructor({ url, capture, onAnswer, onState, onError }) {
     Object.assign(this, { url, capture, onAnswer, onState, onError });
