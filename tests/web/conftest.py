@@ -154,7 +154,9 @@ def server(settings: Settings) -> Iterator[LiveServer]:
         yield live
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an event loop running in this thread while it is open, and the
+# asyncio tests collected after these (pytest tests/web tests/api) cannot run beside it.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
@@ -167,7 +169,7 @@ def launch(playwright: Playwright, extra_flags: list[str]) -> Browser:
     return playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS + extra_flags)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_with_camera(playwright: Playwright, fake_camera: Path) -> Iterator[Browser]:
     """Chromium whose camera films the astronaut, with the permission prompt accepted automatically."""
     browser = launch(
@@ -182,7 +184,7 @@ def browser_with_camera(playwright: Playwright, fake_camera: Path) -> Iterator[B
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_without_camera(playwright: Playwright) -> Iterator[Browser]:
     """Chromium that refuses every camera request, as when a viewer clicks 'Block'."""
     flags = ["--use-fake-ui-for-media-stream=deny", "--use-fake-device-for-media-stream"]
