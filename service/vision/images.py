@@ -63,10 +63,8 @@ PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 LOCAL_FILE_LIMITS = ImageLimits(max_bytes=1 << 30, max_pixels=250_000_000)
 
 
-def check_media_type(media_type: str | None) -> None:
-    """Refuse a declared media type we do not take; `None` (undeclared) is left to the decoder to judge."""
-    if media_type is None:
-        return
+def check_media_type(media_type: str) -> None:
+    """Refuse a declared media type we do not take (an empty one too: a raw body must say what it is)."""
     essence = media_type.split(";", 1)[0].strip().lower()
     if essence not in ACCEPTED_MEDIA_TYPES:
         accepted = ", ".join(sorted(ACCEPTED_MEDIA_TYPES))
