@@ -365,3 +365,28 @@ def test_a_video_clip_is_analysed_and_its_mood_over_time_drawn(
     expect(page.locator("#video-timeline")).to_have_attribute("aria-label", re.compile(r"mostly \w+ \(\d+%"))
     expect(page.locator("#mood-summary")).to_have_text(re.compile(rf": ({'|'.join(EMOTIONS)})"))
     assert errors.messages == []
+
+
+def test_a_photo_chosen_during_a_video_analysis_stops_it_and_a_non_video_is_named_as_such(
+    browser_without_camera: Browser, open_page: OpenPage, face_jpeg: Path, tmp_path: Path
+) -> None:
+    clip = write_video(tmp_path / "long.mp4", [face_frame(100)] * 900)  # a minute: seconds to analyse
+    page, errors = open_page(browser_without_camera, DESKTOP)
+    page.set_input_files("#video-upload", clip)
+    expect(page.locator("#video-status")).to_contain_text("s read", timeout=WAIT_MS)
+
+    page.set_input_files("#upload", face_jpeg)
+
+    expect(page.locator("#video-status")).to_contain_text("Stopped after", timeout=WAIT_MS)
+    expect(page.locator("#faces li").first).to_have_text(FACE_LINE, timeout=WAIT_MS)
+    page.wait_for_timeout(500)
+    expect(page.locator("#video-status")).to_contain_text("Stopped after")  # no later reading came in
+
+    text_file: FilePayload = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}
+    page.set_input_files("#video-upload", files=[text_file])
+    expect(page.locator("#notice")).to_have_text(
+        "That file is not a video. Choose a clip in one of these: MP4, WebM, QuickTime, Matroska, AVI."
+    )
+    assert [
+        message for message in errors.messages if not message.endswith("415 (Unsupported Media Type)")
+    ] == []

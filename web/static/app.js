@@ -277,7 +277,10 @@ async function useVideo(file) {
     const seconds = summary?.duration_s ?? 0;
     status.textContent = `${videoTimeline.describe()} ${frames} readings over ${seconds.toFixed(1)} s.`;
   } catch (error) {
-    if (analysis.signal.aborted) return; // replaced by what the person chose next
+    if (analysis.signal.aborted) {
+      status.textContent = `Stopped after ${frames} readings, for what you chose next.`;
+      return;
+    }
     status.textContent = "";
     showNotice(error.status === 415 ? `That file is not a video. Choose a clip in one of these: ${VIDEO_KINDS}.`
       : `That video could not be read: ${error.message}`);
