@@ -86,7 +86,8 @@ class Settings(BaseSettings):
     keep_alive_timeout_s: int = Field(default=5, ge=1)  # an idle keep-alive connection is closed after
     max_header_bytes: int = Field(default=32 * 1024, ge=1024)  # a request's headers; larger: 431
     max_header_count: int = Field(default=100, ge=8)  # header fields in a request; more: 431
-    max_concurrent_uploads: int = Field(default=8, ge=1)  # /predict, /analyze bodies held at once
+    max_concurrent_uploads: int = Field(default=8, ge=1)  # /predict bodies held at once; more wait
+    max_concurrent_videos: int = Field(default=2, ge=1)  # /analyze clips held while analysed; more wait
     trusted_proxies: Annotated[list[str], NoDecode] = []  # addresses whose X-Forwarded-For is believed
     allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "::1"]  # Host header names
     cors_allowed_origins: Annotated[list[str], NoDecode] = []  # comma-separated; empty = same origin only

@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.news = NewsFeed.from_settings(app.state.settings)
     app.state.news.on_fetch(count_feed_fetch)
     app.state.uploads = ClientShares(app.state.settings.max_concurrent_uploads)
+    # Clips have their own slots: held for a whole analysis, they must not keep photos waiting.
+    app.state.video_uploads = ClientShares(app.state.settings.max_concurrent_videos)
     app.add_exception_handler(UploadAborted, upload_aborted)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -71,3 +71,11 @@ def get_uploads(request: Request) -> ClientShares:
 
 
 UploadsDep = Annotated[ClientShares, Depends(get_uploads)]
+
+
+def get_video_uploads(request: Request) -> ClientShares:
+    video_uploads: ClientShares = request.app.state.video_uploads
+    return video_uploads
+
+
+VideoUploadsDep = Annotated[ClientShares, Depends(get_video_uploads)]

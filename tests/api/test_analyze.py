@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from service.main import create_app
 from tests.support import vision_settings
+from tests.vision.frames import astronaut_grey, encode
 from tests.vision.test_video_analysis import FPS, SIZE, face_frame, write_video
 
 
@@ -79,3 +81,21 @@ def test_a_clip_whose_header_hides_its_length_is_cut_off_at_the_time_limit(
     assert error == {"error": "the video runs past the limit of 0.5 s"}
     assert last["summary"]["frames_analysed"] == len(frames) <= 0.5 * FPS + 1
     assert last["summary"]["duration_s"] == frames[-1]["time_s"]  # not the header's 1/15 s
+
+
+def test_a_clip_being_analysed_keeps_its_own_slot_and_photos_do_not_wait_for_it(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    settings = vision_settings(tiny_model, tmp_path, max_concurrent_uploads=1, max_concurrent_videos=1)
+    clip = clip_bytes(tmp_path, frames=60)
+    photo_body, photo_type = encode(astronaut_grey()), {"Content-Type": "image/jpeg"}
+    # A photo stuck behind the clip fails the test at the timeout, rather than hanging it.
+    with TestClient(create_app(settings)) as client, ThreadPoolExecutor(1) as pool:
+        with client.stream("POST", "/analyze", content=clip, headers={"Content-Type": "video/mp4"}) as stream:
+            lines = stream.iter_lines()
+            assert json.loads(next(lines))["frame"] == 0  # the clip holds the one video slot now
+            photo = pool.submit(client.post, "/predict", content=photo_body, headers=photo_type)
+            assert photo.result(timeout=30).status_code == 200
+            assert json.loads(list(lines)[-1])["summary"]["frames_analysed"] == 60
+        again = post(client, clip_bytes(tmp_path, frames=5))  # the slot came back with the last line
+    assert again.status_code == 200

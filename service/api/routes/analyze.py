@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from service.api.deps import SettingsDep, UploadsDep, VisionDep, client_of
+from service.api.deps import SettingsDep, VideoUploadsDep, VisionDep, client_of
 from service.api.uploads import read_capped
 from service.api.vision import Vision
 from service.timeline import Summary, frame_json
@@ -55,7 +55,7 @@ BINARY = {"type": "string", "format": "binary"}
 async def analyze(
     request: Request,
     vision: VisionDep,
-    uploads: UploadsDep,
+    video_uploads: VideoUploadsDep,
     settings: SettingsDep,
     every: Annotated[
         float | None, Query(gt=0, le=60, description="seconds of video between analysed frames")
@@ -75,8 +75,8 @@ async def analyze(
     client = client_of(request)
     held = AsyncExitStack()  # the upload slot, the clip and its decoder, until the last line is sent
     try:
-        # The clip stays in memory while it is analysed, so it keeps its upload slot as long.
-        await held.enter_async_context(uploads.slot(client))
+        # The clip stays in memory while it is analysed, so it keeps its slot as long.
+        await held.enter_async_context(video_uploads.slot(client))
         data = await read_capped(request, settings.max_video_bytes, "video")
         path = held.enter_context(video_in_memory(data))
         del data  # the in-memory file holds the clip now
