@@ -1,11 +1,14 @@
 """Measure an exported model for its card: its parameters, its accuracy as the service runs it, int8's cost.
 
-Shared by `model.export` (which also needs torch) and `model.requantize` (which does not).
+Shared by `model.export` (which also needs torch), and `model.requantize` and `model.temperature` (which
+do not, and rewrite an exported model and its card in place).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +22,8 @@ try:
 except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
-from model.data import FaceSet
-from model.evaluate import onnx_probabilities, open_session, score
+from model.data import DEFAULT_DATA, FaceSet, MalformedDataError
+from model.evaluate import UnusableModelError, onnx_probabilities, open_session, score
 from model.quantize import INT8_METHOD
 from service.vision.kernels import cpu_description
 
@@ -73,6 +76,29 @@ def install(model_path: Path, card: dict[str, Any], out_path: Path) -> None:
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     model_path.replace(out_path)
     card_path.replace(out_path.with_suffix(".json"))
+
+
+def rewrite_parser(prog: str, doc: str | None, model_help: str, data_help: str) -> argparse.ArgumentParser:
+    """The arguments of a command that rewrites an exported model and its card: the model, --out, --data."""
+    parser = argparse.ArgumentParser(prog=prog, description=(doc or "").splitlines()[0])
+    parser.add_argument("model", type=Path, nargs="?", default=DEFAULT_MODEL, help=model_help)
+    parser.add_argument("--out", type=Path, help="where to write (default: over the model and its card)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=data_help)
+    return parser
+
+
+def rewrite(
+    options: argparse.Namespace, rewriter: Callable[[Path, Path], dict[str, Any]]
+) -> tuple[dict[str, Any], Path]:
+    """`rewriter(model, out)` for a `rewrite_parser` command's options: the new card and where the model
+    went; SystemExit with the reason for a missing or unusable model or data."""
+    if not options.model.is_file():
+        raise SystemExit(f"{options.model}: no such model file")
+    out_path = options.out or options.model
+    try:
+        return rewriter(options.model, out_path), out_path
+    except (FileNotFoundError, MalformedDataError, UnusableModelError) as error:
+        raise SystemExit(str(error)) from error
 
 
 def int8_facts(metrics: dict[str, Any], fp32_metrics: dict[str, Any], calibration: int) -> dict[str, Any]:

@@ -29,11 +29,14 @@ def apply_overrides(
             options = [*flags, *(f"--{key}=" for key in settings)]
             raise SystemExit(f"unknown option {argument!r}; options: " + ", ".join(options))
         default = settings[name]
+        if isinstance(default, str):
+            settings[name] = text
+            continue
         try:
-            value = text if isinstance(default, str) else ast.literal_eval(text)
+            value = ast.literal_eval(text)
             if isinstance(default, int) and not isinstance(default, bool) and not isinstance(value, int):
                 raise TypeError  # 2.5 epochs would quietly become 2
-            settings[name] = value if isinstance(default, str) else type(default)(value)
+            settings[name] = type(default)(value)
         except (ValueError, SyntaxError, TypeError) as error:
             raise SystemExit(f"--{name}: {text!r} is not a {type(default).__name__}") from error
     return settings, given

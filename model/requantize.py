@@ -11,7 +11,6 @@ The card keeps its members and records what was rebuilt from what; its metrics a
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 from pathlib import Path
@@ -27,9 +26,17 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 from onnx import numpy_helper
 
-from model.data import DEFAULT_DATA, MalformedDataError, file_sha256, load_dataset
-from model.evaluate import UnusableModelError, open_session
-from model.measure import DEFAULT_MODEL, INPUT_NAME, calibration_faces, install, int8_facts, measured_metrics
+from model.data import MalformedDataError, file_sha256, load_dataset
+from model.evaluate import open_session
+from model.measure import (
+    INPUT_NAME,
+    calibration_faces,
+    install,
+    int8_facts,
+    measured_metrics,
+    rewrite,
+    rewrite_parser,
+)
 from model.quantize import quantize_int8
 
 
@@ -135,23 +142,19 @@ def requantize(model_path: Path, out_path: Path, data_path: Path, calibration: i
 
 
 def main(arguments: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m model.requantize", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "model", type=Path, nargs="?", default=DEFAULT_MODEL, help="an int8 .onnx from export"
+    parser = rewrite_parser(
+        "python -m model.requantize",
+        __doc__,
+        "an int8 .onnx from export",
+        "FER2013 to calibrate and measure on",
     )
-    parser.add_argument("--out", type=Path, help="where to write (default: over the model and its card)")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER2013 to calibrate and measure on")
     parser.add_argument("--calibration", type=int, default=1000, help="training faces to calibrate int8 on")
     options = parser.parse_args(arguments)
-    if not options.model.is_file():
-        raise SystemExit(f"{options.model}: no such model file")
     if options.calibration < 1:
         raise SystemExit("--calibration needs at least 1 training face")
-    out_path = options.out or options.model
-    try:
-        card = requantize(options.model, out_path, options.data, options.calibration)
-    except (FileNotFoundError, MalformedDataError, UnusableModelError) as error:
-        raise SystemExit(str(error)) from error
+    card, out_path = rewrite(
+        options, lambda model, out: requantize(model, out, options.data, options.calibration)
+    )
     print(
         f"wrote {out_path} ({card['bytes'] / 1e6:.2f} MB); test accuracy {card['metrics']['accuracy']:.4f}, "
         f"float graph {card['int8']['fp32_accuracy']:.4f}"

@@ -13,7 +13,6 @@ further factor over its current output and folds it into the same node, so the g
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import tempfile
@@ -30,9 +29,9 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 from onnx import helper, numpy_helper
 
-from model.data import DEFAULT_DATA, MalformedDataError, load_dataset
-from model.evaluate import UnusableModelError, expected_calibration_error, onnx_probabilities, open_session
-from model.measure import DEFAULT_MODEL, OUTPUT_NAME, install, measured_metrics
+from model.data import MalformedDataError, load_dataset
+from model.evaluate import expected_calibration_error, onnx_probabilities, open_session
+from model.measure import OUTPUT_NAME, install, measured_metrics, rewrite, rewrite_parser
 
 INVERSE_TEMPERATURE = "inverse_temperature"  # the initializer that holds 1 / T
 UNTEMPERED = "untempered_probabilities"  # what the graph's output was called before tempering
@@ -149,18 +148,11 @@ def temper(model_path: Path, out_path: Path, data_path: Path) -> dict[str, Any]:
 
 
 def main(arguments: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m model.temperature", description=__doc__.splitlines()[0])
-    parser.add_argument("model", type=Path, nargs="?", default=DEFAULT_MODEL, help="an .onnx from export")
-    parser.add_argument("--out", type=Path, help="where to write (default: over the model and its card)")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER2013, to fit on its test split")
+    parser = rewrite_parser(
+        "python -m model.temperature", __doc__, "an .onnx from export", "FER2013, to fit on its test split"
+    )
     options = parser.parse_args(arguments)
-    if not options.model.is_file():
-        raise SystemExit(f"{options.model}: no such model file")
-    out_path = options.out or options.model
-    try:
-        card = temper(options.model, out_path, options.data)
-    except (FileNotFoundError, MalformedDataError, UnusableModelError) as error:
-        raise SystemExit(str(error)) from error
+    card, out_path = rewrite(options, lambda model, out: temper(model, out, options.data))
     facts = card["temperature"]
     print(
         f"wrote {out_path}: temperature {facts['temperature']:.3f}; calibration error "
