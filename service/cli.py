@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import errno
+import io
 import logging
+import os
+import signal
 import socket
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -16,6 +19,7 @@ from pydantic import ValidationError
 
 from service import affect_lines, analyze, bench
 from service.config import Settings
+from service.exits import BROKEN_PIPE, INTERRUPTED
 from service.main import create_app
 from service.news.sources import FeedListError
 from service.photos import FORMATS, predict_photos
@@ -57,6 +61,9 @@ def serve(arguments: argparse.Namespace) -> int:
 
 def predict(arguments: argparse.Namespace) -> int:
     """Print the faces and emotions of each photo; exit 1 if any could not be analysed."""
+    if arguments.annotate is not None and arguments.annotate.exists() and not arguments.annotate.is_dir():
+        print(f"moodfeed: --annotate {arguments.annotate}: not a folder", file=sys.stderr)
+        return 2
     try:
         engine = VisionEngine.from_settings(Settings())
     except ModelError as error:
@@ -71,6 +78,13 @@ def predict(arguments: argparse.Namespace) -> int:
         min_face=arguments.min_face,
         annotate_dir=arguments.annotate,
     )
+
+
+def port_number(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65_535:
+        raise argparse.ArgumentTypeError("must be from 0 to 65535")
+    return port
 
 
 def face_size(text: str) -> int:
@@ -122,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve_parser.add_argument("--host", default=defaults.host, help="address to listen on (MOODFEED_HOST)")
     serve_parser.add_argument(
-        "--port", type=int, default=defaults.port, help="port to listen on (MOODFEED_PORT)"
+        "--port", type=port_number, default=defaults.port, help="port to listen on (MOODFEED_PORT)"
     )
     serve_parser.set_defaults(run=serve)
     predict_parser = commands.add_parser(
@@ -162,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # File names in another encoding than UTF-8 are printed with their odd bytes escaped, not refused.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
     try:
         parser = build_parser()
         arguments = parser.parse_args(argv)
@@ -169,10 +186,18 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             print("\nmoodfeed: choose a command, e.g. moodfeed serve", file=sys.stderr)
             return 2
+        if arguments.run is not serve:  # the server stops on SIGTERM its own way
+            signal.signal(signal.SIGTERM, signal.default_int_handler)  # like Ctrl-C: outputs stay valid
         return int(arguments.run(arguments))
     except ValidationError as error:  # a MOODFEED_* variable that is not a valid setting
         print(f"moodfeed: {settings_problem(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nmoodfeed: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`moodfeed predict ... | head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush is quiet
+        return BROKEN_PIPE
 
 
 def settings_problem(error: ValidationError) -> str:

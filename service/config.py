@@ -15,6 +15,7 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 # The user's data directory (XDG), so the feed store survives restarts and is never inside a checkout.
 FEED_DB_PATH = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "moodfeed" / "feeds.db"
 
+MAX_THREADS = 1024  # a thread setting beyond this is a typo, not a machine
 # What the page needs and nothing more: its own scripts, styles and socket; story images from any https host.
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https:; "
@@ -28,15 +29,16 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOODFEED_", env_file=None)
 
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=0, le=65_535)
     log_level: str = "info"
 
     # Vision
     model_path: Path = MODEL_DIR / "emotion.onnx"
     model_card_path: Path = MODEL_DIR / "emotion.json"
-    onnx_intra_op_threads: int = Field(default=1, ge=1)  # per model run: requests already run in parallel
-    onnx_inter_op_threads: int = Field(default=1, ge=1)
-    opencv_threads: int = Field(default=1, ge=1)  # threads per face scan, for the same reason
+    # per model run: requests already run in parallel (and no CPU has more than MAX_THREADS cores)
+    onnx_intra_op_threads: int = Field(default=1, ge=1, le=MAX_THREADS)
+    onnx_inter_op_threads: int = Field(default=1, ge=1, le=MAX_THREADS)
+    opencv_threads: int = Field(default=1, ge=1, le=MAX_THREADS)  # threads per face scan, for the same reason
     vision_workers: int = Field(default=os.cpu_count() or 1, ge=1)  # images analysed at once; more wait
     vision_workers_per_client: int = Field(default=0, ge=0)  # one address's share; 0 = half, at least 1
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)  # a larger /predict upload gets 413
@@ -53,6 +55,7 @@ class Settings(BaseSettings):
     mood_half_life_s: float = Field(default=0.5, gt=0)  # smoothing of each face's emotions (~1 s window)
     max_video_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)  # a larger /analyze clip gets 413
     max_video_seconds: float = Field(default=120.0, gt=0)  # a longer /analyze clip gets 413
+    max_video_frame_pixels: int = Field(default=3840 * 2160, ge=1)  # width x height; 4K, larger gets 413
 
     # Web page
     web_dir: Path = WEB_DIR  # the page's templates/ and static/; an installed (non-editable) copy must set it

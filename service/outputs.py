@@ -1,21 +1,47 @@
-"""Names for the files a command writes: one per input, never two inputs' files under one name."""
+"""Names for the files a command writes: one per input, never two inputs' files under one name, never an
+input's own file, and always a name OpenCV can write."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from service.vision.images import PHOTO_SUFFIXES
 
 
+def opencv_name(path: Path) -> str:
+    """`path` as OpenCV takes file names: UTF-8 text. OpenCV crashes the process on a Python string that is
+    not (a file name in another encoding, which Python holds as escaped bytes), so that is an OSError here."""
+    name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise OSError(f"{path}: OpenCV reads and writes only file names in UTF-8; rename it") from None
+    return name
+
+
+def readable_name(name: str) -> str:
+    """`name` with any byte that is not UTF-8 (Python's escaped bytes) shown as U+FFFD, so it can be printed,
+    written into CSV and given to OpenCV."""
+    return os.fsencode(name).decode("utf-8", "replace")
+
+
 class OutputNames:
     """Hands out stems unique within a run, numbered on repeats (day1/talk.mp4 and day2/talk.mp4 become
-    `talk` and `talk-2`), case-blind since macOS and Windows file systems are."""
+    `talk` and `talk-2`), case-blind since macOS and Windows file systems are; and refuses to let an output
+    replace any of the run's inputs (a photo analysed with `--out` its own folder, say)."""
 
-    def __init__(self) -> None:
+    def __init__(self, inputs: Iterable[Path] = ()) -> None:
         self._taken: set[str] = set()
+        self._inputs = {_real(path) for path in inputs}
+
+    def add_input(self, path: Path) -> None:
+        """Count `path` (a file the run reads) among the inputs that no output may replace."""
+        self._inputs.add(_real(path))
 
     def stem(self, path: Path) -> str:
-        base = path.stem or "input"
+        base = readable_name(path.stem) or "input"
         stem, number = base, 1
         while stem.casefold() in self._taken:
             number += 1
@@ -28,3 +54,13 @@ class OutputNames:
         (the photo formats we read), JPEG otherwise."""
         suffix = path.suffix if path.suffix.lower() in PHOTO_SUFFIXES else ".jpg"
         return self.stem(path) + suffix
+
+    def check(self, out_path: Path) -> Path:
+        """`out_path`, unless writing it would replace one of the run's inputs (OSError then)."""
+        if _real(out_path) in self._inputs:
+            raise OSError(f"{out_path} would replace one of the inputs; choose another output folder")
+        return out_path
+
+
+def _real(path: Path) -> str:
+    return os.path.realpath(path)

@@ -14,7 +14,7 @@ from service.api.schemas import PredictOut
 from service.outputs import OutputNames
 from service.vision.annotate import upright_bgr, write_annotated
 from service.vision.engine import VisionEngine
-from service.vision.images import LOCAL_FILE_LIMITS, PHOTO_SUFFIXES, ImageError
+from service.vision.images import LOCAL_FILE_LIMITS, PHOTO_SUFFIXES, ImageError, read_photo_file
 
 FORMATS = ("table", "jsonl", "csv")
 
@@ -29,12 +29,13 @@ def photos_in(folder: Path) -> list[Path]:
 def photo_paths(arguments: Sequence[str]) -> Iterator[Path]:
     """Each named file; each folder's photos, recursively, in name order; each unexpanded glob's matches.
 
-    A name that matches nothing is passed on as it is, so that its error is reported.
+    A name that matches nothing, or a folder without photos, is passed on as it is, so that its error is
+    reported.
     """
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
-            yield from photos_in(path)
+            yield from photos_in(path) or [path]
         elif not path.exists() and glob.has_magic(argument) and (matches := sorted(glob.glob(argument))):
             yield from photo_paths(matches)
         else:
@@ -89,24 +90,32 @@ def predict_photos(
 ) -> int:
     """Analyse every photo named; 1 if any could not be read or was no photo, 0 otherwise."""
     report = Report(sys.stdout, style, engine.labels)
-    failures = found = 0
-    names = OutputNames()
-    for path in photo_paths(arguments):
-        found += 1
+    paths = list(photo_paths(arguments))
+    names = OutputNames(paths)  # no copy may replace a photo still to be read
+    failures = 0
+    for path in paths:
+        if path.is_dir():
+            print(
+                f"moodfeed: {path}: no photos ({', '.join(PHOTO_SUFFIXES)}) in this folder", file=sys.stderr
+            )
+            failures += 1
+            continue
         try:
-            data = path.read_bytes()
+            data = read_photo_file(path)
             analysis = engine.analyse_photo(data, detect, min_face, limits=LOCAL_FILE_LIMITS)
-            if annotate_dir is not None:
-                copy_path = annotate_dir / names.photo(path)
-                if copy_path.resolve() == path.resolve():
-                    raise OSError("its annotated copy would replace it; choose another --annotate folder")
-                write_annotated(copy_path, upright_bgr(data), analysis.faces)
         except (OSError, ImageError) as error:
             print(f"moodfeed: {path}: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
             failures += 1
             continue
         report.add(path, PredictOut.of(analysis))
-    if not found:
+        if annotate_dir is not None:
+            try:
+                copy_path = names.check(annotate_dir / names.photo(path))
+                write_annotated(copy_path, upright_bgr(data), analysis.faces)
+            except OSError as error:
+                print(f"moodfeed: {path}: no annotated copy: {error}", file=sys.stderr)
+                failures += 1
+    if not paths:
         print(f"moodfeed: no photos ({', '.join(PHOTO_SUFFIXES)}) found there", file=sys.stderr)
         return 1
     return 1 if failures else 0

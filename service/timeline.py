@@ -28,7 +28,10 @@ class RowWriter:
         self._jsonl: IO[str] | None = None
         out_dir.mkdir(parents=True, exist_ok=True)
         if "csv" in formats:
-            handle = (out_dir / f"{stem}.csv").open("w", newline="", encoding="utf-8")
+            # A file name in another encoding than UTF-8 (in `source`) is written with its bytes escaped.
+            handle = (out_dir / f"{stem}.csv").open(
+                "w", newline="", encoding="utf-8", errors="backslashreplace"
+            )
             self._files.append(handle)
             self._csv = csv.writer(handle)
             self._csv.writerow(

@@ -23,10 +23,17 @@ import cv2
 import numpy as np
 
 from service.config import Settings
+from service.outputs import opencv_name
 from service.vision.annotate import upright_bgr
 from service.vision.engine import VisionEngine
-from service.vision.images import LOCAL_FILE_LIMITS, ImageError, decode_grey
+from service.vision.images import LOCAL_FILE_LIMITS, ImageError, decode_grey, read_photo_file
 from service.vision.results import EmotionReading, Face
+
+# A file FFmpeg cannot read is reported by us, in words and with its name; FFmpeg's and OpenCV's own
+# warnings about it would only break the log's one-JSON-object-a-line format and the CLI's messages.
+# (FFmpeg reads its level when OpenCV first opens a video, so this must come before.)
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 DEFAULT_FPS = 30.0  # for a file that does not say its frame rate
 # No camera films faster: a video with more frames than this per second of its limit is past the limit,
@@ -57,6 +64,14 @@ class VideoInfo:
     frames: int  # as the container says; 0 when it does not know
     fps: float
     duration_s: float
+    width: int
+    height: int
+
+    def frames_every(self, every_s: float | None) -> int:
+        """How many frames sampling every `every_s` seconds (every frame: None) will give; 0 if unknown."""
+        if not every_s or every_s * self.fps <= 1 or not self.duration_s:
+            return self.frames
+        return int(self.duration_s / every_s) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +129,34 @@ class FrameClock:
 def open_video(path: Path) -> OpenedVideo:
     """The opened video and what its container says of it; `VideoError` if it is not a readable video."""
     if not path.is_file():
-        raise VideoError(f"{path}: no such file")
+        reason = "not a regular file" if path.exists() else "no such file"
+        raise VideoError(f"{path}: {reason}")
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: the file is empty")
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    capture = _capture(path)
     if not capture.isOpened():
         raise VideoError(f"{path}: not a video OpenCV's FFmpeg can read")
     fps = capture.get(cv2.CAP_PROP_FPS)
     fps = fps if np.isfinite(fps) and fps > 0 else DEFAULT_FPS
     frames = max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT)))
-    return OpenedVideo(path, capture, VideoInfo(frames, fps, frames / fps if frames else 0.0))
+    width, height = (
+        max(0, int(capture.get(side))) for side in (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT)
+    )
+    info = VideoInfo(frames, fps, frames / fps if frames else 0.0, width, height)
+    return OpenedVideo(path, capture, info)
+
+
+def _capture(path: Path) -> cv2.VideoCapture:
+    """OpenCV's FFmpeg reader on `path`. OpenCV takes file names only in UTF-8 (and crashes on others), so a
+    file whose name is in another encoding is opened here and read through its descriptor's /proc name."""
+    try:
+        return cv2.VideoCapture(opencv_name(path), cv2.CAP_FFMPEG)
+    except OSError:
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:  # FFmpeg opens the file anew through the link, so ours can be closed once it has
+            return cv2.VideoCapture(f"/proc/self/fd/{descriptor}", cv2.CAP_FFMPEG)
+        finally:
+            os.close(descriptor)
 
 
 def analyze_video(
@@ -132,14 +165,16 @@ def analyze_video(
     engine: VisionEngine | None = None,
     with_images: bool = False,
     max_s: float | None = None,
+    max_pixels: int | None = None,
 ) -> Iterator[AnalysedFrame]:
     """Each analysed frame of the video (a path, or one `open_video` opened to look at its length first),
     in order: every frame, or one every `every_s` seconds of video (`with_images`: each with its colour
     frame).
 
     Raises `VideoError` before the first frame if the file is not a readable video, or if it holds no
-    frame at all; and, with `max_s`, once the video runs past `max_s` seconds. A container's stated
-    length can lie, so a caller that limits length must pass `max_s` as well as check `VideoInfo`.
+    frame at all; with `max_s`, once the video runs past `max_s` seconds; with `max_pixels`, at a frame
+    larger than that. A container's header can lie, so a caller that limits length or size must pass the
+    limits as well as check `VideoInfo`.
     """
     engine = engine or VisionEngine.from_settings(Settings())
     opened = video if isinstance(video, OpenedVideo) else open_video(video)
@@ -159,8 +194,10 @@ def analyze_video(
             ok, frame_bgr = capture.retrieve()
             if not ok:
                 break
-            while every_s and next_due_s <= time_s + 1e-9:  # the next point of the grid 0, every_s, ...
-                next_due_s += every_s
+            if max_pixels is not None and frame_bgr.shape[0] * frame_bgr.shape[1] > max_pixels:
+                raise VideoError(f"{path}: a frame is larger than the limit of {max_pixels} pixels")
+            if every_s:
+                next_due_s = _next_due(time_s, every_s)
             grey = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY) if frame_bgr.ndim == 3 else frame_bgr
             analysis = session.analyse_grey(np.ascontiguousarray(grey), now_s=time_s)
             analysed += 1
@@ -180,6 +217,13 @@ def analyze_video(
         capture.release()
 
 
+def _next_due(time_s: float, every_s: float) -> float:
+    """The first point of the grid 0, every_s, 2 every_s, ... after `time_s` (`time_s` itself when the grid
+    is finer than a float can count: every frame is due then)."""
+    steps = (time_s + 1e-9) / every_s
+    return (math.floor(steps) + 1) * every_s if math.isfinite(steps) else time_s
+
+
 def analyze_photos(
     paths: Sequence[Path],
     every_s: float = 1.0,
@@ -192,7 +236,7 @@ def analyze_photos(
     session = engine.open_stream()
     for index, path in enumerate(paths):
         try:
-            data = path.read_bytes()
+            data = read_photo_file(path)
             grey = decode_grey(data, LOCAL_FILE_LIMITS)
         except (ImageError, OSError) as error:
             yield path, error

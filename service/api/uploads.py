@@ -66,6 +66,8 @@ async def read_image_upload(request: Request, limits: ImageLimits) -> bytes:
 
 async def _read_form_file(request: Request, limits: ImageLimits) -> bytes:
     # Boundaries and part headers come on top of the image.
+    if (declared := declared_length(request)) is not None:
+        check_byte_count(declared - MULTIPART_OVERHEAD_BYTES, limits)  # refused before a byte is read
     body = _capped(request.stream(), lambda total: check_byte_count(total - MULTIPART_OVERHEAD_BYTES, limits))
     parser = MultiPartParser(request.headers, body, max_files=1, max_fields=8)
     parser.spool_max_size = limits.max_bytes + MULTIPART_OVERHEAD_BYTES  # so no part rolls over to a file
@@ -77,7 +79,8 @@ async def _read_form_file(request: Request, limits: ImageLimits) -> bytes:
     if not isinstance(upload, UploadFile):
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
-            f"send the image as the form field '{FORM_FIELD}', or as the raw body with an image Content-Type",
+            f"the form holds no complete file field '{FORM_FIELD}' (was it cut short?); send the image as "
+            "that field, or as the raw body with an image Content-Type",
         )
     if upload.content_type and upload.content_type.lower() != GENERIC_MEDIA_TYPE:
         check_media_type(upload.content_type)
@@ -98,6 +101,12 @@ async def _capped(
         yield chunk
 
 
+def declared_length(request: Request) -> int | None:
+    """The body's length as its Content-Length says, if it says one."""
+    declared = request.headers.get("content-length", "")
+    return int(declared) if declared.isascii() and declared.isdigit() else None
+
+
 async def read_capped(request: Request, max_bytes: int, what: str) -> bytes:
     """A raw body of at most `max_bytes` (413 past it, before more is read); `UploadAborted` if the client
     leaves first. `what` names the body in the refusal ("video")."""
@@ -108,9 +117,8 @@ async def read_capped(request: Request, max_bytes: int, what: str) -> bytes:
                 status.HTTP_413_CONTENT_TOO_LARGE, f"the {what} is larger than the limit of {max_bytes} bytes"
             )
 
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit():
-        check_total(int(declared))
+    if (declared := declared_length(request)) is not None:
+        check_total(declared)
     try:
         return b"".join([chunk async for chunk in _capped(request.stream(), check_total)])
     except ClientDisconnect:

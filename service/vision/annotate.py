@@ -46,10 +46,11 @@ def draw_faces(canvas: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
 def write_annotated(path: Path, image_bgr: np.ndarray, faces: Sequence[Face]) -> None:
     """Save `image_bgr` with the faces boxed and labelled as `path` (the format follows its suffix);
     OSError if it cannot be written there."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        written = cv2.imwrite(str(path), draw_faces(image_bgr, faces))
+    try:  # encoded here and written by Python: OpenCV takes only UTF-8 file names
+        encoded, data = cv2.imencode(path.suffix or ".jpg", draw_faces(image_bgr, faces))
     except cv2.error:  # OpenCV raises, rather than answering False, for a suffix it has no writer for
-        written = False
-    if not written:
-        raise OSError(f"could not write {path}")
+        encoded = False
+    if not encoded:
+        raise OSError(f"could not write {path}: no image format for {path.suffix or 'no suffix'}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.tobytes())

@@ -140,6 +140,7 @@ class StreamSession:
         self.options = engine.stream
         self.tracker = FaceTracker(engine.labels, self.options.half_life_s, self.options.max_missed_frames)
         self._last_full_scan_s: float | None = None  # so the first frame gets one
+        self._frame_shape: tuple[int, ...] | None = None
 
     def analyse_frame(self, data: bytes, now_s: float | None = None) -> Analysis:
         """This frame's tracked faces and the stream's mood; `now_s` (monotonic seconds) drives smoothing.
@@ -154,6 +155,9 @@ class StreamSession:
         """`analyse_frame` for a frame already decoded to grey (a video file's frame, say)."""
         now_s = time.monotonic() if now_s is None else now_s
         height, width = grey.shape
+        if grey.shape != self._frame_shape:  # boxes of frames of another size point nowhere in this one
+            self.tracker.end_all()
+            self._frame_shape = grey.shape
         started = time.perf_counter()
         min_face_px = max(WINDOW_PX, round(self.options.min_face_fraction * min(width, height)))
         boxes = self._detect(grey, min_face_px, now_s)

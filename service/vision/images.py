@@ -7,13 +7,17 @@ huge canvas (a decompression bomb) costs nothing. Nothing is written to disk.
 from __future__ import annotations
 
 import io
+import re
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# Pillow's names for the formats we decode, and the media types they travel under.
-MEDIA_TYPE_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# Pillow's names for the formats we decode, and the media types they travel under. MPO is a JPEG with more
+# images after the first (phones write them, with depth or HDR maps); its first image is the photo.
+MEDIA_TYPE_BY_FORMAT = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 ACCEPTED_MEDIA_TYPES = frozenset(MEDIA_TYPE_BY_FORMAT.values())
 # What a JPEG may take to decode: ordinary progressive files have about ten scans; scans x pixels is
 # capped so that a 40-megapixel photo gets ten (about 2 s of decoding at worst) and a 1080p frame 40.
@@ -63,6 +67,19 @@ PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 LOCAL_FILE_LIMITS = ImageLimits(max_bytes=1 << 30, max_pixels=250_000_000)
 
 
+def read_photo_file(path: Path, limits: ImageLimits = LOCAL_FILE_LIMITS) -> bytes:
+    """A photo file's bytes, refusing before reading what is not a regular file (a pipe would wait for a
+    writer, a device never end) or weighs more than the limit; OSError if it cannot be read."""
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode):
+        raise UndecodableImage("not a regular file, so not a photo")
+    check_byte_count(status.st_size, limits)
+    with path.open("rb") as handle:
+        data = handle.read(limits.max_bytes + 1)  # the file may have grown since
+    check_byte_count(len(data), limits)
+    return data
+
+
 def check_media_type(media_type: str) -> None:
     """Refuse a declared media type we do not take (an empty one too: a raw body must say what it is)."""
     essence = media_type.split(";", 1)[0].strip().lower()
@@ -82,15 +99,50 @@ def check_decode_cost(jpeg: bytes, pixels: int) -> None:
 
     A progressive JPEG is decoded once per scan; ordinary ones have about ten. Each scan starts with an SOS
     marker (FF DA), which cannot occur inside entropy-coded data (an FF there is followed by 00), so
-    counting the markers counts the scans before any is decoded. 124 KB with 2,000 scans took 60 s.
+    counting the markers in the first image counts its scans (and any in its metadata: on the safe side)
+    before any is decoded. 124 KB with 2,000 scans took 60 s.
     """
-    scans = jpeg.count(b"\xff\xda")
+    scans = jpeg.count(b"\xff\xda", 0, first_image_end(jpeg))
     allowed = min(MAX_JPEG_SCANS, max(1, MAX_SCAN_PIXELS // max(pixels, 1)))
     if scans > allowed:
         raise CostlyImage(
             f"the JPEG has {scans} scans; at most {allowed} are decoded for an image of {pixels} pixels "
             "(save it as a baseline JPEG)"
         )
+
+
+# In entropy-coded data an FF byte is followed by 00 (a stuffed FF) or a restart marker (D0-D7); any
+# other byte after FF makes it a marker. A decoder resynchronises on the next marker the same way.
+_MARKER = re.compile(rb"\xff(?![\x00\xd0-\xd7])")
+
+
+def first_image_end(jpeg: bytes) -> int:
+    """Where the first image of a JPEG ends: after its EOI marker, found by walking the markers as a
+    decoder does (the end of the data if it has none).
+
+    The walk skips what segments carry (an EXIF thumbnail is a JPEG of its own, with its own EOI). Phones
+    append more after the image (a Motion Photo's video, an MPO's second image, a gain map), which the
+    decoder never reads, so its scans are no cost.
+    """
+    at = 2  # after SOI
+    while at + 2 <= len(jpeg):
+        marker = jpeg[at + 1] if jpeg[at] == 0xFF else None
+        if marker == 0xD9:  # EOI
+            return at + 2
+        if marker in (0xFF, None) or 0xD0 <= marker <= 0xD7 or marker in (0x00, 0x01):
+            # A fill byte, stray data or a marker without a segment: on to the next marker.
+            following = _MARKER.search(jpeg, at + 1)
+            if following is None:
+                break
+            at = following.start()
+            continue
+        at += 2 + int.from_bytes(jpeg[at + 2 : at + 4], "big")  # the marker's segment
+        if marker == 0xDA:  # SOS: its header, then entropy-coded data up to the next marker
+            following = _MARKER.search(jpeg, at)
+            if following is None:
+                break
+            at = following.start()
+    return len(jpeg)
 
 
 def decode_grey(data: bytes, limits: ImageLimits) -> np.ndarray:
@@ -111,7 +163,7 @@ def decode_grey(data: bytes, limits: ImageLimits) -> np.ndarray:
         raise TooManyPixels(
             f"the image is {width}x{height} pixels, more than the limit of {limits.max_pixels} pixels"
         )
-    if image.format == "JPEG":
+    if MEDIA_TYPE_BY_FORMAT[image.format] == "image/jpeg":
         check_decode_cost(data, width * height)
     try:
         image.draft("L", image.size)

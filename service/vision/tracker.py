@@ -70,6 +70,11 @@ class FaceTracker:
             self._last_mood, self._last_face_s = mood, now_s
         self._now_s = now_s
 
+    def end_all(self) -> None:
+        """End every track at once (the frames changed size: a new camera or a new picture); the mood
+        fades from the last one as when nobody is in view."""
+        self.tracks = []
+
     def ends_if_missed(self, track: Track) -> bool:
         """Whether missing this track's face in one more frame ends the track."""
         return track.missed_frames >= self.max_missed_frames

@@ -55,6 +55,38 @@ def test_a_clip_past_the_byte_or_time_limit_is_refused_with_413(tiny_model: Path
     assert too_long.status_code == 413 and "0.5 s" in too_long.json()["detail"]
 
 
+def test_a_clip_of_frames_larger_than_the_pixel_limit_is_refused_with_413(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    limit = SIZE[0] * SIZE[1] - 1  # a small file can hold huge frames: their size is what costs memory
+    with TestClient(
+        create_app(vision_settings(tiny_model, tmp_path, max_video_frame_pixels=limit))
+    ) as client:
+        refused = post(client, clip_bytes(tmp_path))
+    assert refused.status_code == 413 and f"{SIZE[0]}x{SIZE[1]} pixels" in refused.json()["detail"]
+
+
+def test_a_video_without_a_single_frame_is_refused_with_400(
+    vision_client: TestClient, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.avi"
+    cv2.VideoWriter(str(empty), cv2.VideoWriter.fourcc(*"MJPG"), FPS, SIZE).release()
+    assert empty.stat().st_size > 0  # a container, with headers and no frame
+
+    refused = post(vision_client, empty.read_bytes(), media_type="video/x-msvideo")
+
+    assert refused.status_code == 400 and "with a frame" in refused.json()["detail"]
+
+
+def test_a_sampling_step_finer_than_the_frames_analyses_every_frame_at_once(
+    vision_client: TestClient, tmp_path: Path
+) -> None:
+    response = post(vision_client, clip_bytes(tmp_path), query="?every=1e-300")  # no step-by-step catching up
+
+    *frames, last = [json.loads(line) for line in response.text.splitlines()]
+    assert [frame["frame"] for frame in frames] == list(range(15))
+
+
 def avi_claiming_one_frame(path: Path, frames: int) -> bytes:
     """An MJPEG AVI of `frames` face frames whose headers say it holds one: a lie about its length."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), FPS, SIZE)

@@ -120,6 +120,16 @@ def test_rejects_too_many_bytes_in_a_form_with_413(vision_client: TestClient) ->
     assert "limit" in detail_of(post_form(vision_client, too_big), 413)
 
 
+def test_rejects_a_form_whose_declared_length_is_too_large_with_413_before_reading_it(
+    vision_client: TestClient,
+) -> None:
+    body = b"--b\r\nContent-Disposition: form-data; name=file; filename=a.jpg\r\n\r\n"
+    headers = {"Content-Type": "multipart/form-data; boundary=b", "Content-Length": str(10**11)}
+    # The body sent is short: were the server to wait for the declared length, this would hang.
+    response = vision_client.post("/predict", content=body, headers=headers)
+    assert "limit" in detail_of(response, 413)
+
+
 def test_rejects_a_body_that_outgrows_the_limit_without_a_declared_length_with_413(
     vision_client: TestClient,
 ) -> None:

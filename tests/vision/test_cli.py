@@ -180,7 +180,7 @@ def test_predict_annotates_photos_of_the_same_name_apart_and_never_over_the_phot
 
     assert main(["predict", str(album), str(album / "IMG_2"), "--annotate", str(album)]) == 1
 
-    assert "top.jpg: its annotated copy would replace it" in capsys.readouterr().err
+    assert "top.jpg: no annotated copy" in capsys.readouterr().err
     assert (album / "top.jpg").read_bytes() == original
     for name in ("IMG_1.jpg", "IMG_1-2.jpg", "IMG_2.jpg"):
         annotated = cv2.imread(str(album / name))

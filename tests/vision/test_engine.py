@@ -158,3 +158,15 @@ def test_a_bad_frame_raises_and_the_stream_carries_on(engine: VisionEngine) -> N
     with pytest.raises(UndecodableImage):
         session.analyse_frame(b"not a frame", now_s=0.0)
     assert len(session.analyse_frame(encode(webcam_frame()), now_s=0.1).faces) == 1
+
+
+def test_frames_of_another_size_end_the_tracks_instead_of_holding_boxes_outside_them(
+    engine: VisionEngine,
+) -> None:
+    session = engine.open_stream()
+    assert len(session.analyse_frame(encode(webcam_frame()), now_s=0.0).faces) == 1
+
+    small = session.analyse_frame(encode(np.full((100, 100), 90, np.uint8)), now_s=0.1)
+
+    assert small.faces == []  # not the last face held over, at a box that lies outside this frame
+    assert small.mood is not None  # fading from the viewer's last mood, as when they look away

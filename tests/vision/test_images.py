@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from service.vision.images import (
     UnsupportedImageType,
     check_media_type,
     decode_grey,
+    read_photo_file,
 )
 from tests.vision.frames import astronaut_grey, encode, png_header_only
 
@@ -131,6 +134,52 @@ def test_a_progressive_jpeg_with_thousands_of_scans_is_refused_before_decoding()
 def test_an_ordinary_progressive_jpeg_is_decoded() -> None:
     grey = decode_grey(scan_bomb(640, 480, extra_scans=0), ImageLimits(4 * 1024 * 1024, 640 * 480))
     assert grey.shape == (480, 640)
+
+
+def test_a_scan_bomb_hidden_behind_stray_bytes_between_its_scans_is_still_counted() -> None:
+    # A decoder skips stray bytes to the next marker and decodes on; so must the count.
+    bomb = scan_bomb(1920, 1080, extra_scans=0)
+    last_scan = bomb[bomb.rindex(b"\xff\xda") : -2]
+    hidden = bomb[:-2] + (b"\x17" * 8 + last_scan) * 100 + b"\xff\xd9"
+
+    with pytest.raises(CostlyImage, match="106 scans"):
+        decode_grey(hidden, ImageLimits(4 * 1024 * 1024, 1920 * 1080))
+
+
+def test_data_after_the_jpeg_is_not_counted_as_its_scans() -> None:
+    # A phone's Motion Photo: a JPEG with a video (here, more progressive JPEGs) appended after its end.
+    photo = scan_bomb(640, 480, extra_scans=0)
+    motion_photo = photo + photo * 20
+
+    assert decode_grey(motion_photo, ImageLimits(4 * 1024 * 1024, 640 * 480)).shape == (480, 640)
+
+
+def test_a_multi_picture_jpeg_is_read_as_its_first_picture() -> None:
+    buffer = io.BytesIO()
+    first = Image.fromarray(astronaut_grey())
+    first.save(buffer, "MPO", save_all=True, append_images=[Image.new("L", (64, 64))])
+    assert Image.open(io.BytesIO(buffer.getvalue())).format == "MPO"
+
+    grey = decode_grey(buffer.getvalue(), LIMITS)
+
+    assert grey.shape == (512, 512) and abs(float(grey.mean()) - float(astronaut_grey().mean())) < 2
+
+
+def test_a_photo_file_that_is_a_pipe_or_a_device_is_refused_without_reading_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)  # reading it would wait for a writer forever
+    for path in (fifo, Path("/dev/zero")):
+        with pytest.raises(UndecodableImage, match="not a regular file"):
+            read_photo_file(path)
+
+
+def test_a_photo_file_over_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.jpg"
+    big.write_bytes(encode(astronaut_grey()))
+
+    with pytest.raises(ImageTooLarge):
+        read_photo_file(big, ImageLimits(max_bytes=1024, max_pixels=LIMITS.max_pixels))
+    assert read_photo_file(big) == big.read_bytes()
 
 
 def test_a_decompression_bomb_is_refused_quoting_our_limit_not_pillows() -> None:

@@ -157,7 +157,7 @@ def test_analyze_writes_rows_summary_and_plot_and_skips_bad_inputs_with_exit_1(
     assert summary["frames_analysed"] == 30 and summary["duration_s"] == pytest.approx(2.0)
     assert summary["faces_per_frame"] >= 0.95 and list(summary["tracks"]) == ["1"]
     assert summary["segments"] and summary["interrupted"] is False
-    assert (out / "talk.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "talk.plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     photos = [json.loads(line)["source"] for line in (out / "album.jsonl").read_text().splitlines()]
     assert photos == [str(album / "a.jpg"), str(album / "b.jpg")]
 

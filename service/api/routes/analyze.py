@@ -19,8 +19,16 @@ from starlette.types import Receive, Scope, Send
 from service.api.deps import SettingsDep, VideoUploadsDep, VisionDep, client_of
 from service.api.uploads import read_capped
 from service.api.vision import Vision
+from service.config import Settings
 from service.timeline import Summary, frame_json
-from service.video import AnalysedFrame, VideoError, analyze_video, open_video, video_in_memory
+from service.video import (
+    AnalysedFrame,
+    VideoError,
+    VideoInfo,
+    analyze_video,
+    open_video,
+    video_in_memory,
+)
 
 router = APIRouter(tags=["vision"])
 
@@ -47,7 +55,7 @@ BINARY = {"type": "string", "format": "binary"}
             "description": "One JSON object per frame, then the summary",
         },
         400: {"description": "Not a video FFmpeg can read, or no frame in it"},
-        413: {"description": "More bytes or seconds than the limits"},
+        413: {"description": "More bytes, seconds or pixels a frame than the limits"},
         415: {"description": "Not a video type"},
     },
     openapi_extra={"requestBody": {"required": True, "content": {"video/mp4": {"schema": BINARY}}}},
@@ -83,19 +91,44 @@ async def analyze(
         video = await to_thread.run_sync(open_video, path)  # FFmpeg probes the container: off the loop
         held.callback(video.release)
         info = video.info
-        if info.duration_s > settings.max_video_seconds:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE,
-                f"the clip lasts {info.duration_s:.1f} s; the limit is {settings.max_video_seconds:g} s",
-            )
+        check_limits(info, settings)
+        frames = analyze_video(
+            video,
+            every,
+            vision.engine,
+            max_s=settings.max_video_seconds,
+            max_pixels=settings.max_video_frame_pixels,
+        )
+        # The first frame is analysed before the answer starts, so a clip without one gets its 400.
+        async with vision.workers.slot(client):
+            first = await to_thread.run_sync(_next_or_done, frames)
+        if first is _DONE:
+            raise VideoError("no frame")
     except VideoError:
         await held.aclose()
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the data is not a video that can be read") from None
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, "the data is not a video with a frame that can be read"
+        ) from None
     except BaseException:
         await held.aclose()
         raise
-    frames = analyze_video(video, every, vision.engine, max_s=settings.max_video_seconds)
-    return ReleasingStreamingResponse(_lines(frames, info.duration_s, vision, client), held)
+    lines = _lines(first, frames, info.duration_s, vision, client)
+    return ReleasingStreamingResponse(lines, held)
+
+
+def check_limits(info: VideoInfo, settings: Settings) -> None:
+    """413 for a clip whose container says it is longer, or its frames larger, than the limits allow."""
+    if info.duration_s > settings.max_video_seconds:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"the clip lasts {info.duration_s:.1f} s; the limit is {settings.max_video_seconds:g} s",
+        )
+    if info.width * info.height > settings.max_video_frame_pixels:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"the clip's frames are {info.width}x{info.height} pixels, more than the limit of "
+            f"{settings.max_video_frame_pixels} pixels",
+        )
 
 
 class ReleasingStreamingResponse(StreamingResponse):
@@ -115,18 +148,18 @@ class ReleasingStreamingResponse(StreamingResponse):
 
 
 async def _lines(
-    frames: Iterator[AnalysedFrame], duration_s: float, vision: Vision, client: str
+    first: AnalysedFrame, frames: Iterator[AnalysedFrame], duration_s: float, vision: Vision, client: str
 ) -> AsyncIterator[str]:
-    """Each frame's line as it is analysed (on a vision worker, in the client's share), then the summary."""
+    """The first frame's line, then each next frame's as it is analysed (on a vision worker, in the
+    client's share), then the summary."""
     summary = Summary("upload", duration_s)
+    frame: Any = first
     try:
-        while True:
-            async with vision.workers.slot(client):
-                frame = await to_thread.run_sync(_next_or_done, frames)
-            if frame is _DONE:
-                break
+        while frame is not _DONE:
             summary.add(frame)
             yield json.dumps({**frame_json(frame), "source": "upload"}) + "\n"
+            async with vision.workers.slot(client):
+                frame = await to_thread.run_sync(_next_or_done, frames)
     except VideoError as error:
         yield json.dumps({"error": str(error).split(": ", 1)[-1]}) + "\n"
     yield json.dumps({"summary": summary.as_json()}) + "\n"
