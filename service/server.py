@@ -134,10 +134,11 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._deadline = None
         if self.transport.is_closing():
             return
-        if self.cycle is not None and not self.cycle.response_complete and not self._reading_headers:
-            # The app is reading a body that does not come; it sees a disconnect and ends quietly.
-            self.transport.close()
+        if self.cycle is not None and self.cycle.response_started and not self.cycle.response_complete:
+            self.transport.close()  # the app has begun its answer: nothing else can be said on it
             return
+        # A body that does not come: the client is told why; the app reading it sees a disconnect and ends
+        # quietly (what it would send after is dropped).
         self._refuse(408, f"the request did not arrive within {self.limits.request_timeout_s:g} s")
 
     def _refuse(self, status: int, reason: str) -> None:
