@@ -70,3 +70,13 @@ def random_lighting(
     faces = (faces - mean) * (1 + spread(max_contrast)) + mean + spread(max_brightness) * 255
     gamma = torch.exp(spread(math.log1p(max_gamma)))
     return (faces.clamp(0, 255) / 255) ** gamma * 255
+
+
+def mixup(faces: torch.Tensor, targets: torch.Tensor, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mixup (Zhang et al. 2018): every face of the batch blended with another of it, and their targets
+    alike, by one share drawn from Beta(alpha, alpha) per batch; alpha 0 leaves the batch as it is."""
+    if alpha <= 0:
+        return faces, targets
+    share = torch.distributions.Beta(alpha, alpha).sample().to(faces.device)  # torch's RNG: resumable
+    partner = torch.randperm(len(faces), device=faces.device)
+    return share * faces + (1 - share) * faces[partner], share * targets + (1 - share) * targets[partner]

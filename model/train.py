@@ -31,7 +31,7 @@ try:
 except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
-from model.augment import random_affine, random_erase, random_lighting
+from model.augment import mixup, random_affine, random_erase, random_lighting
 from model.data import (
     DEFAULT_DATA,
     EMOTIONS,
@@ -75,6 +75,7 @@ config: dict[str, Any] = dict(
     contrast=0.0,  # scale contrast by up to ±this
     brightness=0.0,  # shift grey levels by up to ±this share of 255
     gamma=0.0,  # gamma between 1/(1+this) and 1+this
+    mixup=0.0,  # Beta(this, this) share of mixup between pairs of faces and their targets; 0 = none
     seed=1337,
 )
 # Values a resumed run may change: where the data lives, not what the net learns from it; and epochs,
@@ -250,8 +251,9 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
         for step in bar:
             index = order[step * settings["batch_size"] : (step + 1) * settings["batch_size"]]
             faces = augment(train_faces[index].to(device), settings)
+            faces, batch_targets = mixup(faces, train_targets[index].to(device), settings["mixup"])
             logits = net(faces.contiguous(memory_format=torch.channels_last))
-            loss = -(train_targets[index].to(device) * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+            loss = -(batch_targets * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

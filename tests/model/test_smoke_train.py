@@ -90,3 +90,10 @@ def test_fer_plus_votes_that_do_not_describe_the_data_are_refused(tiny_csv, tmp_
         train.main(
             [f"--data={tiny_csv}", f"--ferplus={votes}", f"--out_dir={tmp_path / 'run'}", "--epochs=1"]
         )
+
+
+def test_an_epoch_with_mixup_trains_and_records_it_in_the_recipe(tiny_csv, tmp_path):
+    train.main([*one_epoch(tiny_csv, tmp_path), "--mixup=0.4"])
+
+    checkpoint = torch.load(tmp_path / "last.pt", map_location="cpu", weights_only=False)
+    assert checkpoint["config"]["mixup"] == 0.4 and checkpoint["epoch"] == 1
