@@ -1,4 +1,5 @@
-"""Batched face augmentation on tensors: one affine warp and one erase per image, all in a few ops."""
+"""Batched face augmentation on tensors, all in a few ops per batch: an affine warp, lighting and an erased
+patch per face, and mixup of the batch's faces and targets."""
 
 from __future__ import annotations
 
@@ -77,6 +78,6 @@ def mixup(faces: torch.Tensor, targets: torch.Tensor, alpha: float) -> tuple[tor
     alike, by one share drawn from Beta(alpha, alpha) per batch; alpha 0 leaves the batch as it is."""
     if alpha <= 0:
         return faces, targets
-    share = torch.distributions.Beta(alpha, alpha).sample().to(faces.device)  # torch's RNG: resumable
+    share = torch.distributions.Beta(alpha, alpha).sample().to(faces.device)  # the RNG a checkpoint keeps
     partner = torch.randperm(len(faces), device=faces.device)
     return share * faces + (1 - share) * faces[partner], share * targets + (1 - share) * targets[partner]

@@ -65,6 +65,19 @@ def measured_metrics(model_path: Path, test: FaceSet) -> dict[str, Any]:
     return {**metrics, "cpu": cpu_description()}
 
 
+def read_card(model_path: Path) -> dict[str, Any]:
+    """The card beside an exported model (`emotion.json` beside `emotion.onnx`); `UnusableModelError` if it
+    is missing or unreadable: a model rewritten without its labels and input size could not be served."""
+    card_path = model_path.with_suffix(".json")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UnusableModelError(f"{card_path}: the model's card cannot be read: {error}") from None
+    if not isinstance(card, dict) or "labels" not in card or "input_size" not in card:
+        raise UnusableModelError(f"{card_path}: not a model card (no labels or input_size)")
+    return card
+
+
 def install(model_path: Path, card: dict[str, Any], out_path: Path) -> None:
     """Move a finished model (in a scratch folder beside `out_path`) and its card into place.
 

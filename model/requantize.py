@@ -11,7 +11,6 @@ The card keeps its members and records what was rebuilt from what; its metrics a
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from model.measure import (
     install,
     int8_facts,
     measured_metrics,
+    read_card,
     rewrite,
     rewrite_parser,
 )
@@ -114,8 +114,7 @@ def float_graph(qdq_model: onnx.ModelProto) -> onnx.ModelProto:
 
 def requantize(model_path: Path, out_path: Path, data_path: Path, calibration: int) -> dict[str, Any]:
     """Rebuild `model_path` as today's int8 recipe; write it and its card to `out_path`. The new card."""
-    card_path = model_path.with_suffix(".json")
-    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    card = read_card(model_path)
     splits, _ = load_dataset(data_path)
     calibration = min(calibration, len(splits.get("train", ())))
     if "train" not in splits or "test" not in splits:

@@ -13,7 +13,6 @@ further factor over its current output and folds it into the same node, so the g
 
 from __future__ import annotations
 
-import json
 import math
 import tempfile
 from pathlib import Path
@@ -31,7 +30,7 @@ from onnx import helper, numpy_helper
 
 from model.data import MalformedDataError, load_dataset
 from model.evaluate import expected_calibration_error, onnx_probabilities, open_session
-from model.measure import OUTPUT_NAME, install, measured_metrics, rewrite, rewrite_parser
+from model.measure import OUTPUT_NAME, install, measured_metrics, read_card, rewrite, rewrite_parser
 
 INVERSE_TEMPERATURE = "inverse_temperature"  # the initializer that holds 1 / T
 UNTEMPERED = "untempered_probabilities"  # what the graph's output was called before tempering
@@ -115,8 +114,7 @@ def with_temperature(model: onnx.ModelProto, factor: float) -> float:
 def temper(model_path: Path, out_path: Path, data_path: Path) -> dict[str, Any]:
     """Fit a temperature for `model_path` on the test split, write the tempered model and its card to
     `out_path`; the new card."""
-    card_path = model_path.with_suffix(".json")
-    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    card = read_card(model_path)
     splits, _ = load_dataset(data_path)
     if "test" not in splits:
         raise MalformedDataError(f"{data_path}: no test split to fit a temperature on")

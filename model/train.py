@@ -239,6 +239,8 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
         optimizer.load_state_dict(checkpoint["optimizer"])
         scheduler.load_state_dict(checkpoint["scheduler"])
         torch.set_rng_state(checkpoint["rng"].cpu())  # loaded onto the device with the rest
+        if device.type == "cuda" and checkpoint.get("cuda_rng") is not None:  # augmentation draws on it
+            torch.cuda.set_rng_state_all([state.cpu() for state in checkpoint["cuda_rng"]])
         first_epoch, seconds_so_far = checkpoint["epoch"], checkpoint["train_seconds"]
         print(f"resumed from {checkpoint_path} after epoch {first_epoch}", file=sys.stderr)
 
@@ -267,7 +269,7 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
         metrics = {
             "epoch": epoch + 1,
             "train_loss": loss_sum / len(train_set),
-            "train_accuracy": correct / len(train_set),
+            "train_accuracy": correct / len(train_set),  # of augmented (and mixed) faces, by their labels
             "val_accuracy": float((predict(net, test_faces).argmax(1) == test_set.labels).mean()),
             "val_accuracy_flip": float(
                 (predict(net, test_faces, flip=True).argmax(1) == test_set.labels).mean()
@@ -288,6 +290,7 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
             "rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
             "epoch": epoch + 1,
             "train_seconds": seconds_so_far,
             "config": settings,

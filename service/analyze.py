@@ -11,6 +11,7 @@ at once, with everything written so far valid (the summary says `"interrupted": 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import sys
 import time
@@ -22,7 +23,7 @@ import cv2
 
 from service.config import Settings
 from service.exits import INTERRUPTED
-from service.outputs import OutputNames, opencv_name, readable_name
+from service.outputs import OutputFiles, OutputNames, opencv_name, readable_name
 from service.photos import photos_in
 from service.timeline import Plot, RowWriter, Summary, page_colours
 from service.video import (
@@ -38,7 +39,6 @@ from service.vision.errors import ModelError
 from service.vision.images import PHOTO_SUFFIXES, ImageError
 
 FORMATS = ("csv", "jsonl")
-PLOT_SUFFIX = ".plot.png"  # not .png: an input photo of the same name in the --out folder stays
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,20 +100,22 @@ def expand(inputs: list[str]) -> Iterator[Path]:
             yield Path(item)
 
 
+@dataclass(frozen=True)
+class Options:
+    """What the command line asked to be written for each input."""
+
+    out: Path
+    formats: frozenset[str]
+    every_s: float | None
+    plot: bool
+    annotate: bool
+    colours: dict[str, str]  # the page's colour for each emotion, for the plots
+
+
 def run(arguments: argparse.Namespace) -> int:
-    formats = {part.strip() for part in arguments.format.split(",") if part.strip()}
-    if not formats <= set(FORMATS) or not formats:
-        print(f"moodfeed: --format takes csv, jsonl or csv,jsonl, not {arguments.format!r}", file=sys.stderr)
+    if problem := arguments_problem(arguments):
+        print(f"moodfeed: {problem}", file=sys.stderr)
         return 2
-    if arguments.every is not None and not (0 < arguments.every < math.inf):
-        print("moodfeed: --every must be a positive number of seconds", file=sys.stderr)
-        return 2
-    if arguments.annotate:
-        try:
-            opencv_name(arguments.out)  # the annotated video is written by OpenCV
-        except OSError as error:
-            print(f"moodfeed: --out {error}", file=sys.stderr)
-            return 2
     settings = Settings()
     try:
         engine = VisionEngine.from_settings(settings)
@@ -127,16 +129,46 @@ def run(arguments: argparse.Namespace) -> int:
         return 2
     stylesheet = settings.web_dir / "static" / "app.css"
     colours = page_colours(stylesheet) if arguments.plot and stylesheet.is_file() else {}
-    failures = 0
+    options = Options(
+        arguments.out,
+        row_formats(arguments.format),
+        arguments.every,
+        arguments.plot,
+        arguments.annotate,
+        colours,
+    )
     # Every input named on the command line is safe from the outputs from the start; stdin's as it comes.
     names = OutputNames(named_files(item for item in arguments.inputs if item != "-"))
+    failures = 0
     try:
         for path in expand(arguments.inputs):
-            failures += not analyse_input(path, names, engine, arguments, formats, colours)
+            failures += not analyse_input(path, names, engine, options)
     except KeyboardInterrupt:
         print("\nmoodfeed: interrupted; what was written so far is complete", file=sys.stderr)
         return INTERRUPTED
     return 1 if failures else 0
+
+
+def arguments_problem(arguments: argparse.Namespace) -> str | None:
+    """What is wrong with the options given, in words; None if nothing."""
+    if not row_formats(arguments.format):
+        return f"--format takes csv, jsonl or csv,jsonl, not {arguments.format!r}"
+    if arguments.every is not None and not 0 < arguments.every < math.inf:
+        return "--every must be a positive number of seconds"
+    if arguments.plot and importlib.util.find_spec("matplotlib") is None:
+        return "--plot needs matplotlib: pip install -e '.[plot]'"
+    if arguments.annotate:
+        try:
+            opencv_name(arguments.out)  # the annotated video is written by OpenCV
+        except OSError as error:
+            return f"--out {error}"
+    return None
+
+
+def row_formats(text: str) -> frozenset[str]:
+    """The row formats `--format` asks for; none if it names anything else."""
+    asked = frozenset(part.strip() for part in text.split(",") if part.strip())
+    return asked if asked <= set(FORMATS) else frozenset()
 
 
 def named_files(items: Iterable[str]) -> Iterator[Path]:
@@ -186,30 +218,19 @@ def open_input(path: Path, engine: VisionEngine, every_s: float | None, annotate
     return Source(frames, info.frames_every(every_s), info.duration_s, copy_fps)
 
 
-def analyse_input(
-    path: Path,
-    names: OutputNames,
-    engine: VisionEngine,
-    arguments: argparse.Namespace,
-    formats: set[str],
-    colours: dict[str, str],
-) -> bool:
+def analyse_input(path: Path, names: OutputNames, engine: VisionEngine, options: Options) -> bool:
     """Analyse one input and write its files, named by `names`; False (with the reason on stderr) if it, or
     part of it, could not be read or written. An input that gives no frame at all leaves no files."""
     try:
-        source = open_input(path, engine, arguments.every, arguments.annotate)
+        source = open_input(path, engine, options.every_s, options.annotate)
     except InputError as error:
         print(f"moodfeed: {error}", file=sys.stderr)
         return False
     names.add_input(path)
     labels = list(engine.labels)
-    out: Path = arguments.out
-    summary, plot = Summary(str(path), source.duration_s), Plot(labels, colours)
     progress = Progress(readable_name(path.name), source.total)
-    writer: RowWriter | None = None  # opened with the first frame
-    stem = ""
-    annotated: cv2.VideoWriter | None = None
-    ok = True
+    outputs: Outputs | None = None  # opened with the first frame
+    ok, interrupted = True, False
     try:
         for done, frame in enumerate(source.frames, start=1):
             if isinstance(frame, tuple):  # a photo of a folder that could not be read
@@ -217,63 +238,66 @@ def analyse_input(
                 print(f"moodfeed: {photo}: {getattr(problem, 'strerror', None) or problem}", file=sys.stderr)
                 ok = False
                 continue
-            if writer is None:
-                stem = names.stem(path)
-                for suffix in (*(f".{kind}" for kind in formats), ".summary.json", PLOT_SUFFIX):
-                    names.check(out / f"{stem}{suffix}")
-                writer = RowWriter(out, stem, formats, labels)
-            writer.add(frame)
-            summary.add(frame)
-            plot.add(frame)
-            if arguments.annotate and source.copy_fps is not None:
-                copy_path = names.check(out / f"{stem}.annotated.mp4")
-                annotated = annotate_frame(annotated, copy_path, source.copy_fps, frame)
-            elif arguments.annotate and frame.image_bgr is not None:
-                copy_path = names.check(annotated_photo_path(out, stem, path, Path(frame.source)))
-                write_annotated(copy_path, frame.image_bgr, frame.faces)
+            outputs = outputs or Outputs(path, source, names, options, labels)
+            outputs.add(frame)
             progress.update(done)
     # A video that breaks off, a file that cannot be written: what was written so far stays valid.
     except (VideoError, OSError) as error:
         print(f"moodfeed: {error}", file=sys.stderr)
         ok = False
     except KeyboardInterrupt:
-        summary.interrupted = True
+        interrupted = True
         raise
     finally:
         progress.close()
-        if annotated is not None:
-            annotated.release()
-        if writer is not None:
-            ok &= finish(writer, summary, plot if arguments.plot else None, out, stem, path.name)
+        if outputs is not None:
+            ok &= outputs.close(interrupted)
     return ok
 
 
-def finish(writer: RowWriter, summary: Summary, plot: Plot | None, out: Path, stem: str, title: str) -> bool:
-    """Close the rows and write the summary and the plot; False (with the reason on stderr) if any failed."""
-    try:
-        writer.close()
-        summary.write(out / f"{stem}.summary.json")
-        if plot is not None:
-            write_plot(plot, out / f"{stem}{PLOT_SUFFIX}", readable_name(title))
-    except OSError as error:
-        print(f"moodfeed: {error}", file=sys.stderr)
-        return False
-    return True
+class Outputs:
+    """One input's files, written as its frames come: the rows at once, the annotated copy frame by frame,
+    the summary and the plot at the end. None of them may replace an input (OSError if one would)."""
 
+    def __init__(self, path: Path, source: Source, names: OutputNames, options: Options, labels: list[str]):
+        self.path, self.names, self.options = path, names, options
+        self.files = files = OutputFiles(options.out, names.stem(path))
+        self.copy_fps = source.copy_fps if options.annotate else None  # a video's annotated copy, if asked
+        planned = [*(files.rows(kind) for kind in options.formats), files.summary]
+        planned += [files.plot] if options.plot else []
+        planned += [files.annotated_video] if self.copy_fps else []
+        for target in planned:
+            names.check(target)
+        self.rows = RowWriter(files, options.formats, labels)
+        self.summary = Summary(str(path), source.duration_s)
+        self.plot = Plot(labels, options.colours) if options.plot else None
+        self._copy: cv2.VideoWriter | None = None
 
-def write_plot(plot: Plot, out_path: Path, title: str) -> None:
-    try:
-        plot.write(out_path, title)
-    except ModuleNotFoundError as missing:
-        print(f"moodfeed: --plot needs {missing.name}: pip install -e '.[plot]'", file=sys.stderr)
+    def add(self, frame: AnalysedFrame) -> None:
+        self.rows.add(frame)
+        self.summary.add(frame)
+        if self.plot is not None:
+            self.plot.add(frame)
+        if self.copy_fps is not None:
+            self._copy = annotate_frame(self._copy, self.files.annotated_video, self.copy_fps, frame)
+        elif self.options.annotate and frame.image_bgr is not None:
+            copy_path = self.names.check(self.files.annotated_photo(self.path, Path(frame.source)))
+            write_annotated(copy_path, frame.image_bgr, frame.faces)
 
-
-def annotated_photo_path(out_dir: Path, stem: str, input_path: Path, photo_path: Path) -> Path:
-    """Where a photo's annotated copy goes: beside the other files for a photo given alone, or under
-    `<stem>.annotated/` at its place in the folder given."""
-    if photo_path == input_path:
-        return out_dir / f"{stem}.annotated{photo_path.suffix}"
-    return out_dir / f"{stem}.annotated" / photo_path.relative_to(input_path)
+    def close(self, interrupted: bool) -> bool:
+        """Finish every file; False (with the reason on stderr) if one could not be written."""
+        if self._copy is not None:
+            self._copy.release()
+        self.summary.interrupted = interrupted
+        try:
+            self.rows.close()
+            self.summary.write(self.files.summary)
+            if self.plot is not None:
+                self.plot.write(self.files.plot, readable_name(self.path.name))
+        except OSError as error:
+            print(f"moodfeed: {error}", file=sys.stderr)
+            return False
+        return True
 
 
 def annotate_frame(

@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from service.config import Settings
-from service.localserver import served
+from service.localserver import served, stream_url
 from service.photo_bench import (
     ASTRONAUT_FACE,
     STOCK_MIN_FACE_PX,
@@ -202,9 +202,7 @@ async def stream_load(url: str, clip: list[bytes], streams: int, seconds: float)
 
     async def viewer() -> float:
         answered = 0
-        async with connect(
-            url.replace("http", "ws", 1) + "/ws/stream", origin=Origin(url), max_size=2**20
-        ) as socket:
+        async with connect(stream_url(url), origin=Origin(url), max_size=2**20) as socket:
             started = time.perf_counter()
             while time.perf_counter() - started < seconds:
                 await socket.send(clip[answered % len(clip)])

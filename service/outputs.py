@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from service.vision.images import PHOTO_SUFFIXES
@@ -64,3 +65,34 @@ class OutputNames:
 
 def _real(path: Path) -> str:
     return os.path.realpath(path)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFiles:
+    """Where one input's files go, each named after its stem: the one place that spells the names."""
+
+    folder: Path
+    stem: str
+
+    def rows(self, kind: str) -> Path:
+        """Its rows in `kind` (csv, jsonl)."""
+        return self.folder / f"{self.stem}.{kind}"
+
+    @property
+    def summary(self) -> Path:
+        return self.folder / f"{self.stem}.summary.json"
+
+    @property
+    def plot(self) -> Path:  # not NAME.png: an input photo of that name in the folder stays
+        return self.folder / f"{self.stem}.plot.png"
+
+    @property
+    def annotated_video(self) -> Path:
+        return self.folder / f"{self.stem}.annotated.mp4"
+
+    def annotated_photo(self, input_path: Path, photo_path: Path) -> Path:
+        """A photo's annotated copy: beside the other files for a photo given alone, or under
+        `<stem>.annotated/` at its place in the folder given."""
+        if photo_path == input_path:
+            return self.folder / f"{self.stem}.annotated{photo_path.suffix}"
+        return self.folder / f"{self.stem}.annotated" / photo_path.relative_to(input_path)

@@ -6,10 +6,12 @@ import csv
 import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from pathlib import Path
 from typing import IO, Any
 
-from service.api.schemas import DECIMALS, BoxOut, EmotionOut
+from service.api.schemas import DECIMALS, EmotionOut, TrackedFaceOut
+from service.outputs import OutputFiles
 from service.video import AnalysedFrame
 
 SEGMENTS = 10  # the summary's dominant emotion over this many equal stretches of time
@@ -21,24 +23,22 @@ class RowWriter:
     JSON Lines (an object per frame); every row is flushed as written, so an interrupted run leaves
     valid files."""
 
-    def __init__(self, out_dir: Path, stem: str, formats: set[str], labels: list[str]):
+    def __init__(self, files: OutputFiles, formats: Collection[str], labels: list[str]):
         self.labels = labels
         self._files: list[IO[str]] = []
         self._csv = None
         self._jsonl: IO[str] | None = None
-        out_dir.mkdir(parents=True, exist_ok=True)
+        files.folder.mkdir(parents=True, exist_ok=True)
         if "csv" in formats:
             # A file name in another encoding than UTF-8 (in `source`) is written with its bytes escaped.
-            handle = (out_dir / f"{stem}.csv").open(
-                "w", newline="", encoding="utf-8", errors="backslashreplace"
-            )
+            handle = files.rows("csv").open("w", newline="", encoding="utf-8", errors="backslashreplace")
             self._files.append(handle)
             self._csv = csv.writer(handle)
             self._csv.writerow(
                 ["source", "time_s", "frame", *FACE_COLUMNS, *labels, "mood_emotion", "mood_confidence"]
             )
         if "jsonl" in formats:
-            self._jsonl = (out_dir / f"{stem}.jsonl").open("w", encoding="utf-8")
+            self._jsonl = files.rows("jsonl").open("w", encoding="utf-8")
             self._files.append(self._jsonl)
 
     def add(self, frame: AnalysedFrame) -> None:
@@ -72,20 +72,12 @@ class RowWriter:
 
 def frame_json(frame: AnalysedFrame) -> dict[str, Any]:
     """One analysed frame as a JSON object (the rows of `moodfeed analyze` and of `POST /analyze`), its
-    readings in the API's own shape and rounding."""
+    faces as `/ws/stream` answers them (smoothed, with the frame's own reading as `raw`)."""
     return {
         "source": frame.source,
         "time_s": round(frame.time_s, 3),
         "frame": frame.frame,
-        "faces": [
-            {
-                "track_id": face.track_id,
-                "box": BoxOut.of(face.box).model_dump(),
-                "held": face.held,
-                **EmotionOut.of(face.reading).model_dump(),
-            }
-            for face in frame.faces
-        ],
+        "faces": [TrackedFaceOut.of_face(face).model_dump() for face in frame.faces],
         "mood": None if frame.mood is None else EmotionOut.of(frame.mood).model_dump(),
     }
 
@@ -125,7 +117,8 @@ class Summary:
                 str(track): {
                     "frames": sum(counts.values()),
                     "share": {
-                        emotion: round(n / sum(counts.values()), 4) for emotion, n in counts.most_common()
+                        emotion: round(n / sum(counts.values()), DECIMALS)
+                        for emotion, n in counts.most_common()
                     },
                 }
                 for track, counts in sorted(self.track_emotions.items())

@@ -42,7 +42,16 @@ MAX_FPS = 240.0
 
 
 class VideoError(ValueError):
-    """A file OpenCV cannot read as a video (corrupt, empty, not a video)."""
+    """A file OpenCV cannot read as a video (corrupt, empty, not a video, no frame in it); `reason` says
+    why without the file's name."""
+
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.reason = reason
+
+
+class VideoOverLimit(VideoError):
+    """A video longer, or with larger frames, than the caller allows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,17 @@ class VideoInfo:
     duration_s: float
     width: int
     height: int
+
+    def check(self, path: Path | str, max_s: float, max_pixels: int) -> None:
+        """`VideoOverLimit` if the container says the video is longer, or its frames larger, than allowed."""
+        if self.duration_s > max_s:
+            raise VideoOverLimit(path, f"the clip lasts {self.duration_s:.1f} s; the limit is {max_s:g} s")
+        if self.width * self.height > max_pixels:
+            raise VideoOverLimit(
+                path,
+                f"the clip's frames are {self.width}x{self.height} pixels, more than the limit of "
+                f"{max_pixels} pixels",
+            )
 
     def frames_every(self, every_s: float | None) -> int:
         """How many frames sampling every `every_s` seconds (every frame: None) will give; 0 if unknown."""
@@ -130,12 +150,12 @@ def open_video(path: Path) -> OpenedVideo:
     """The opened video and what its container says of it; `VideoError` if it is not a readable video."""
     if not path.is_file():
         reason = "not a regular file" if path.exists() else "no such file"
-        raise VideoError(f"{path}: {reason}")
+        raise VideoError(path, reason)
     if path.stat().st_size == 0:
-        raise VideoError(f"{path}: the file is empty")
+        raise VideoError(path, "the file is empty")
     capture = _capture(path)
     if not capture.isOpened():
-        raise VideoError(f"{path}: not a video OpenCV's FFmpeg can read")
+        raise VideoError(path, "not a video OpenCV's FFmpeg can read")
     fps = capture.get(cv2.CAP_PROP_FPS)
     fps = fps if np.isfinite(fps) and fps > 0 else DEFAULT_FPS
     frames = max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT)))
@@ -188,14 +208,14 @@ def analyze_video(
             index += 1
             time_s = clock.time_s(capture.get(cv2.CAP_PROP_POS_MSEC))
             if max_s is not None and (time_s > max_s or index >= max_s * MAX_FPS):
-                raise VideoError(f"{path}: the video runs past the limit of {max_s:g} s")
+                raise VideoOverLimit(path, f"the video runs past the limit of {max_s:g} s")
             if every_s and time_s + 1e-9 < next_due_s:
                 continue  # grabbed, never decoded: skipping frames costs little
             ok, frame_bgr = capture.retrieve()
             if not ok:
                 break
             if max_pixels is not None and frame_bgr.shape[0] * frame_bgr.shape[1] > max_pixels:
-                raise VideoError(f"{path}: a frame is larger than the limit of {max_pixels} pixels")
+                raise VideoOverLimit(path, f"a frame is larger than the limit of {max_pixels} pixels")
             if every_s:
                 next_due_s = _next_due(time_s, every_s)
             grey = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY) if frame_bgr.ndim == 3 else frame_bgr
@@ -212,7 +232,7 @@ def analyze_video(
                 frame_bgr if with_images else None,
             )
         if analysed == 0:
-            raise VideoError(f"{path}: no frame could be decoded")
+            raise VideoError(path, "no frame could be decoded")
     finally:
         capture.release()
 

@@ -18,7 +18,6 @@ class ClientShares:
 
     def __init__(self, total: int, per_client: int | None = None) -> None:
         """`per_client` by default: half the pool, so that no one address can take all of it."""
-        self.total = total
         self.per_client = min(per_client or max(1, total // 2), total)
         self._pool = CapacityLimiter(total)
         self._by_client: dict[str, CapacityLimiter] = {}

@@ -2,14 +2,14 @@
 
 Scores come from the story affect lexicon that `python -m model.story_affect` trains (its card is
 `model/STORY_AFFECT.md`): seven numbers per word (valence, then `STORY_EMOTIONS`), the mean over a
-text's known words, plus VADER's compound score of the headline. Both parts are linear in the text's
-length and need nothing but numpy and the lexicon file, so a story scores in tens of microseconds.
+text's known words, plus VADER's compound score of the headline. The lexicon's part is linear in the text's
+length, VADER's grows with its square, so texts are capped before they get here (`service/news/parse.py`);
+a story of capped length scores in tens of microseconds, with nothing but numpy and the lexicon file.
 The headline weighs more than the summary because the headline is what a reader takes in first.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,12 +62,10 @@ class Lexicon:
     intercept: np.ndarray  # (outputs,)
     typical: np.ndarray  # (emotions,) each emotion's median over the training headlines
     notable: np.ndarray  # (emotions,) and its upper quartile: a story above it carries the emotion
-    sha256: str
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
         try:
-            data = path.read_bytes()
             with np.load(path, allow_pickle=False) as arrays:
                 words = bytes(arrays["words"]).decode("utf-8").split("\n")
                 outputs = tuple(bytes(arrays["outputs"]).decode("utf-8").split("\n"))
@@ -79,7 +77,7 @@ class Lexicon:
         if outputs != OUTPUTS or weights.shape != (len(words), len(OUTPUTS)):
             raise LexiconError(f"story affect lexicon {path} gives {outputs}, expected {OUTPUTS}")
         rows = {word: row for row, word in enumerate(words)}
-        return cls(rows, weights, vader, intercept, typical, notable, hashlib.sha256(data).hexdigest())
+        return cls(rows, weights, vader, intercept, typical, notable)
 
 
 class AffectScorer:

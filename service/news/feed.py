@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from service.news.samples import load_samples
 from service.news.sources import FeedSource, load_sources
 from service.news.store import FeedState, RefreshLock, Store
 from service.news.stories import Story
+
+log = logging.getLogger(__name__)
 
 STORE_POLL_S = 2.0  # how soon another process's fetch reaches this one's page
 LEADER_RETRY_S = 30.0  # how soon a waiting process takes over fetching when the fetching one exits
@@ -149,7 +152,12 @@ class NewsFeed:
 
     async def _refresh_when_leader(self) -> None:
         """Run the refresher while this process holds the store's refresh lock; wait for it otherwise."""
-        while not await asyncio.to_thread(self._refresh_lock.acquire):
+        while True:
+            try:
+                if await asyncio.to_thread(self._refresh_lock.acquire):
+                    break
+            except OSError:  # the lock file cannot be opened (a full or read-only disk): try again later
+                log.exception("could not take the feed refresh lock")
             await asyncio.sleep(LEADER_RETRY_S)
         await self.refresher.run_forever()
 
@@ -157,10 +165,13 @@ class NewsFeed:
         """Reload when another process has written to the store since version `seen`."""
         while True:
             await asyncio.sleep(STORE_POLL_S)
-            version = await asyncio.to_thread(self.store.data_version)
-            if version != seen:
-                seen = version
-                await self.reload()
+            try:
+                version = await asyncio.to_thread(self.store.data_version)
+                if version != seen:
+                    seen = version
+                    await self.reload()
+            except Exception:  # e.g. a locked or damaged store: keep serving what we have, look again later
+                log.exception("could not reload the feed store")
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -165,6 +165,14 @@ class Refresher:
             base_url=result.final_url,
             content_type=result.content_type,
         )
+        if parsed.skipped or parsed.warning:  # read all the same: say what was not quite right
+            log.info(
+                "feed %s: %d entries without a title or a usable link skipped%s",
+                source.url,
+                parsed.skipped,
+                f"; the feed is malformed ({parsed.warning})" if parsed.warning else "",
+                extra={"feed": source.url, "skipped_entries": parsed.skipped, "warning": parsed.warning},
+            )
         cutoff_s = fetched_at_s - self.retention_s
         return parsed.title, [story for story in parsed.stories if story.published.timestamp() >= cutoff_s]
 

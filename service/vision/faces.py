@@ -35,7 +35,7 @@ WINDOW_PX = 24  # the side of the window both cascades were trained on: the smal
 MAX_FACE_PX = 65_535  # no image we take is larger on either side (JPEG's own limit); a larger face is no face
 SCAN_FACE_PX = 30  # frames are shrunk until the smallest face wanted is this tall
 SCALE_STEP = 1.1  # between pyramid levels, as in OpenCV's default
-CANDIDATE_NEIGHBOURS = 3  # fewer than stock's 5: the verifier, not the neighbour count, rejects false faces
+TRACK_NEIGHBOURS = 3  # fewer than stock's 5: the verifier, not the neighbour count, rejects false faces
 # A stream's full scan takes a coarser pyramid, with one neighbour fewer since each face then gets fewer
 # detections: about 0.7x the cost, and it still finds the astronaut at every size from 76 to 260 px in a
 # 640x480 frame (tested), as the finer pyramid with three neighbours does.
@@ -196,9 +196,10 @@ class FaceDetector:
     def confirm_new(self, grey: np.ndarray, candidate: Box) -> bool:
         """Whether the photo path's thorough scan also finds a face at `candidate` (from a quick scan).
 
-        A stream's quick scan looks at one equalised copy at one scale; textures it takes for a face (a
-        space shuttle's nose in skimage's astronaut) are not found by the thorough scan of the region
-        around them, so a track starts only where both see a face.
+        A stream's quick scan steps coarsely between pyramid levels and takes candidates with fewer
+        neighbouring detections; textures it takes for a face (a space shuttle's nose in skimage's
+        astronaut) are not found by the thorough scan of the region around them, so a track starts only
+        where both see a face.
         """
         height, width = grey.shape
         region = candidate.grown(CONFIRM_MARGIN, width, height)
@@ -222,7 +223,7 @@ class FaceDetector:
             found = cascades.detector.detectMultiScale(
                 light,
                 SCALE_STEP,
-                CANDIDATE_NEIGHBOURS,
+                TRACK_NEIGHBOURS,
                 minSize=(smallest, smallest),
                 maxSize=(largest, largest),
             )

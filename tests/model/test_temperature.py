@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import onnx
+import pytest
 
 from model.evaluate import expected_calibration_error, onnx_probabilities, open_session
 from model.export import export
@@ -75,3 +76,15 @@ def test_tempering_an_export_changes_its_confidences_but_no_answer_and_a_second_
     assert np.isclose(card["temperature"]["temperature"], 1 / inverse, rtol=1e-5)
     assert card["temperature"]["fitted_on"] == "test" and card["temperature"]["faces"] == 70
     assert card["members"] and card["metrics"]["cpu"]
+
+
+def test_a_model_without_its_card_is_refused_rather_than_given_a_card_the_service_cannot_read(
+    trained_checkpoint, tiny_csv, tmp_path
+):
+    model_path = tmp_path / "emotion.onnx"
+    export([trained_checkpoint], model_path, tiny_csv)
+    model_path.with_suffix(".json").unlink()
+
+    with pytest.raises(SystemExit, match="card cannot be read"):
+        main([str(model_path), "--data", str(tiny_csv)])
+    assert not model_path.with_suffix(".json").exists()

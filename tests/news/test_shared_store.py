@@ -60,3 +60,33 @@ def test_a_second_process_serves_the_stories_the_first_one_fetched_without_fetch
     fetching_samples, serving_samples = asyncio.run(run())
     assert not fetching_samples and not serving_samples
     assert len(reply.headers_seen) == 1  # fetched once, by the lock's holder
+
+
+def test_a_store_that_fails_to_answer_once_is_followed_again_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(feed_module, "STORE_POLL_S", 0.02)
+    feed = NewsFeed.from_settings(Settings(feed_db_path=tmp_path / "feeds.db", feed_refresh=False))
+    polls: list[str] = []
+
+    async def run() -> None:
+        await feed.start()
+        real_version = feed.store.data_version
+
+        def flaky_version() -> int:  # a locked or damaged database answers with an error, once
+            polls.append("poll")
+            if len(polls) == 1:
+                raise OSError("database is locked")
+            return real_version()
+
+        monkeypatch.setattr(feed.store, "data_version", flaky_version)
+        try:
+            deadline = time.monotonic() + 5
+            while len(polls) < 3 and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+        finally:
+            await feed.stop()
+
+    asyncio.run(run())
+    assert len(polls) >= 3  # the watch lived on past the error, still polling
+    assert "could not reload the feed store" in caplog.text

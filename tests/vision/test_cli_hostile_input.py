@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -19,8 +20,10 @@ from skimage import data
 
 import service.analyze
 from service.cli import main
+from service.config import Settings
 from service.exits import BROKEN_PIPE, INTERRUPTED
-from service.video import analyze_video
+from service.video import AnalysedFrame, VideoOverLimit, analyze_video
+from service.vision.engine import VisionEngine
 from tests.vision.frames import astronaut_grey, encode
 from tests.vision.test_video_analysis import face_frame, write_video
 
@@ -110,11 +113,11 @@ def test_a_sampling_step_that_is_no_number_of_seconds_is_refused_with_exit_2(
 
 
 def test_a_sampling_step_far_finer_than_the_frames_takes_every_frame_without_hanging(
-    engine_for_tiny_model: object, tmp_path: Path
+    engine_for_tiny_model: VisionEngine, tmp_path: Path
 ) -> None:
     clip = write_video(tmp_path / "talk.mp4", [face_frame(100)] * 5)
     for every_s in (1e-300, 5e-324):
-        frames = list(analyze_video(clip, every_s=every_s, engine=engine_for_tiny_model))  # type: ignore[arg-type]
+        frames = list(analyze_video(clip, every_s=every_s, engine=engine_for_tiny_model))
         assert [frame.frame for frame in frames] == [0, 1, 2, 3, 4]
     out = tmp_path / "out"
     assert main(["analyze", str(clip), "--out", str(out), "--every", "1e-300", "--annotate"]) == 0
@@ -124,23 +127,18 @@ def test_a_sampling_step_far_finer_than_the_frames_takes_every_frame_without_han
 
 
 @pytest.fixture
-def engine_for_tiny_model(tiny_model: Path) -> object:
-    from service.config import Settings
-    from service.vision.engine import VisionEngine
-
+def engine_for_tiny_model(tiny_model: Path) -> VisionEngine:
     return VisionEngine.from_settings(
         Settings(model_path=tiny_model, model_card_path=tiny_model.with_name("emotion.json"))
     )
 
 
 def test_a_frame_over_the_pixel_limit_stops_the_video_with_an_error(
-    engine_for_tiny_model: object, tmp_path: Path
+    engine_for_tiny_model: VisionEngine, tmp_path: Path
 ) -> None:
-    from service.video import VideoError
-
     clip = write_video(tmp_path / "talk.mp4", [face_frame(100)] * 3)
-    with pytest.raises(VideoError, match="larger than the limit of 1000 pixels"):
-        list(analyze_video(clip, engine=engine_for_tiny_model, max_pixels=1000))  # type: ignore[arg-type]
+    with pytest.raises(VideoOverLimit, match="larger than the limit of 1000 pixels"):
+        list(analyze_video(clip, engine=engine_for_tiny_model, max_pixels=1000))
 
 
 def test_files_that_cannot_be_written_are_named_and_the_next_inputs_still_analysed(
@@ -178,8 +176,8 @@ def test_sigterm_stops_an_analysis_as_ctrl_c_does_with_its_outputs_valid(
     clip = write_video(tmp_path / "talk.mp4", [face_frame(100)] * 20)
     real_analyze = service.analyze.analyze_video
 
-    def terminated_after_three_frames(*arguments: object, **options: object) -> Iterator[object]:
-        for index, frame in enumerate(real_analyze(*arguments, **options)):  # type: ignore[arg-type]
+    def terminated_after_three_frames(*arguments: Any, **options: Any) -> Iterator[AnalysedFrame]:
+        for index, frame in enumerate(real_analyze(*arguments, **options)):
             if index == 3:
                 os.kill(os.getpid(), signal.SIGTERM)  # as `timeout`, `docker stop` or systemd would
             yield frame

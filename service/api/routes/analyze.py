@@ -19,12 +19,11 @@ from starlette.types import Receive, Scope, Send
 from service.api.deps import SettingsDep, VideoUploadsDep, VisionDep, client_of
 from service.api.uploads import read_capped
 from service.api.vision import Vision
-from service.config import Settings
 from service.timeline import Summary, frame_json
 from service.video import (
     AnalysedFrame,
     VideoError,
-    VideoInfo,
+    VideoOverLimit,
     analyze_video,
     open_video,
     video_in_memory,
@@ -90,20 +89,17 @@ async def analyze(
         del data  # the in-memory file holds the clip now
         video = await to_thread.run_sync(open_video, path)  # FFmpeg probes the container: off the loop
         held.callback(video.release)
-        info = video.info
-        check_limits(info, settings)
-        frames = analyze_video(
-            video,
-            every,
-            vision.engine,
-            max_s=settings.max_video_seconds,
-            max_pixels=settings.max_video_frame_pixels,
-        )
+        max_s, max_pixels = settings.max_video_seconds, settings.max_video_frame_pixels
+        video.info.check("upload", max_s, max_pixels)
+        frames = analyze_video(video, every, vision.engine, max_s=max_s, max_pixels=max_pixels)
         # The first frame is analysed before the answer starts, so a clip without one gets its 400.
         async with vision.workers.slot(client):
             first = await to_thread.run_sync(_next_or_done, frames)
         if first is _DONE:
-            raise VideoError("no frame")
+            raise VideoError("upload", "no frame could be decoded")
+    except VideoOverLimit as error:
+        await held.aclose()
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, error.reason) from None
     except VideoError:
         await held.aclose()
         raise HTTPException(
@@ -112,23 +108,8 @@ async def analyze(
     except BaseException:
         await held.aclose()
         raise
-    lines = _lines(first, frames, info.duration_s, vision, client)
+    lines = _lines(first, frames, video.info.duration_s, vision, client)
     return ReleasingStreamingResponse(lines, held)
-
-
-def check_limits(info: VideoInfo, settings: Settings) -> None:
-    """413 for a clip whose container says it is longer, or its frames larger, than the limits allow."""
-    if info.duration_s > settings.max_video_seconds:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            f"the clip lasts {info.duration_s:.1f} s; the limit is {settings.max_video_seconds:g} s",
-        )
-    if info.width * info.height > settings.max_video_frame_pixels:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            f"the clip's frames are {info.width}x{info.height} pixels, more than the limit of "
-            f"{settings.max_video_frame_pixels} pixels",
-        )
 
 
 class ReleasingStreamingResponse(StreamingResponse):
@@ -161,7 +142,7 @@ async def _lines(
             async with vision.workers.slot(client):
                 frame = await to_thread.run_sync(_next_or_done, frames)
     except VideoError as error:
-        yield json.dumps({"error": str(error).split(": ", 1)[-1]}) + "\n"
+        yield json.dumps({"error": error.reason}) + "\n"
     yield json.dumps({"summary": summary.as_json()}) + "\n"
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.api.deps import NewsDep, loaded_vision, vision_unavailable_reason
+from service.api.schemas import DECIMALS
 
 router = APIRouter(tags=["health"])
 
@@ -39,6 +40,6 @@ def readyz(request: Request, news: NewsDep) -> JSONResponse:
             "path": kernels.path,
             "cpu": kernels.cpu,
             "max_probability_difference": round(kernels.max_probability_difference, 6),
-            "argmax_agreement": round(kernels.argmax_agreement, 4),
+            "argmax_agreement": round(kernels.argmax_agreement, DECIMALS),
         }
     return JSONResponse(body, status_code=200 if ready else 503)
