@@ -21,8 +21,8 @@ import numpy as np
 import onnxruntime as ort
 
 from model.data import FACE_SIDE
-from model.evaluate import UnusableModelError, open_session
 from model.measure import DEFAULT_MODEL, parameter_count
+from model.runtime import UnusableModelError, open_session
 from service.timing import time_repeated
 from service.vision.kernels import cpu_description
 
@@ -43,7 +43,9 @@ def benchmark(model_paths: list[Path], repeats: int = 200) -> list[dict[str, Any
     The models are timed in turns, a fifth of the repeats at a time, so a change in the machine's load
     falls on all of them alike and their ratio stays fair.
     """
-    sessions = [open_session(path, threads=1) for path in model_paths]  # refuses a file ORT cannot load
+    sessions = [
+        open_session(path, intra_op_threads=1) for path in model_paths
+    ]  # refuses a file ORT cannot load
     load_average = os.getloadavg()[0]
     rounds = 5
     timings: list[dict[int, list[float]]] = [{size: [] for size in BATCH_SIZES} for _ in model_paths]

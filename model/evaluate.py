@@ -20,29 +20,9 @@ import onnxruntime as ort
 
 from model.data import EMOTIONS, MalformedDataError, file_sha256, load_dataset
 from model.extras import missing_extra
+from model.runtime import UnusableModelError, open_session
 
 CALIBRATION_BINS = 15
-# ONNX Runtime's load errors share no base class beyond Exception.
-_ORT_LOAD_ERRORS = tuple(
-    getattr(ort.capi.onnxruntime_pybind11_state, name)
-    for name in ("Fail", "InvalidProtobuf", "InvalidGraph", "InvalidArgument", "NoSuchFile", "NotImplemented")
-)
-
-
-class UnusableModelError(ValueError):
-    """An ONNX file that ONNX Runtime cannot load, or whose input is not one grey face per row."""
-
-
-def open_session(model_path: Path, threads: int = 0) -> ort.InferenceSession:
-    """An ONNX Runtime CPU session; `threads` = 0 lets ONNX Runtime pick, 1 pins it to one core."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    try:
-        return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-    except _ORT_LOAD_ERRORS as error:
-        raise UnusableModelError(f"{model_path}: ONNX Runtime cannot load it: {error}") from error
 
 
 def onnx_probabilities(session: ort.InferenceSession, faces: np.ndarray, batch_size: int = 256) -> np.ndarray:

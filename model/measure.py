@@ -23,8 +23,9 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
 from model.data import DEFAULT_DATA, FaceSet, MalformedDataError
-from model.evaluate import UnusableModelError, onnx_probabilities, open_session, score
+from model.evaluate import onnx_probabilities, score
 from model.quantize import INT8_METHOD
+from model.runtime import UnusableModelError, open_session
 from service.vision.kernels import cpu_description
 
 DEFAULT_MODEL = Path(__file__).with_name("emotion.onnx")

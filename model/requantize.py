@@ -26,7 +26,6 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
 from onnx import numpy_helper
 
 from model.data import MalformedDataError, file_sha256, load_dataset
-from model.evaluate import open_session
 from model.measure import (
     INPUT_NAME,
     calibration_faces,
@@ -38,6 +37,7 @@ from model.measure import (
     rewrite_parser,
 )
 from model.quantize import quantize_int8
+from model.runtime import open_session
 
 
 def dequantize_constant(

@@ -41,10 +41,11 @@ from model.data import (
     load_dataset,
     load_ferplus_votes,
 )
-from model.evaluate import UnusableModelError, onnx_probabilities, open_session
+from model.evaluate import onnx_probabilities
 from model.inference import predict, to_tensor
 from model.net import EmotionNet
 from model.options import apply_overrides
+from model.runtime import UnusableModelError, open_session
 
 config: dict[str, Any] = dict(
     # data

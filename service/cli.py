@@ -27,6 +27,7 @@ from service.server import uvicorn_config
 from service.vision.engine import VisionEngine
 from service.vision.errors import ModelError
 from service.vision.faces import MAX_FACE_PX, WINDOW_PX
+from service.vision.images import PHOTO_KINDS
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -148,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         "images",
         nargs="+",
         metavar="PHOTO",
-        help="JPEG, PNG or WebP files, folders (searched recursively) or globs",
+        help=f"{PHOTO_KINDS} files, folders (searched recursively) or globs",
     )
     predict_parser.add_argument("--no-detect", action="store_true", help="read each whole image as one face")
     predict_parser.add_argument("--min-face", type=face_size, help="smallest face to look for, in pixels")

@@ -29,6 +29,7 @@ from service.vision.images import (
 FORM_FIELD = "file"
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # boundaries and part headers around the image
 GENERIC_MEDIA_TYPE = "application/octet-stream"  # what a form sends for a file it cannot name; we sniff it
+BINARY_SCHEMA = {"type": "string", "format": "binary"}  # OpenAPI's schema of a body (or field) of raw bytes
 
 # The HTTP answer to each reason an image is refused.
 STATUS_BY_IMAGE_ERROR: dict[type[ImageError], int] = {

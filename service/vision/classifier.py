@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from model import runtime
 from service.vision.errors import ModelError
 from service.vision.faces import Box
 from service.vision.kernels import PROBE_FACES, KernelCheck, compare, cpu_description, probe_faces
@@ -50,19 +51,13 @@ class ModelCard:
 def open_session(
     model_path: Path, intra_op_threads: int, inter_op_threads: int, level: ort.GraphOptimizationLevel
 ) -> ort.InferenceSession:
-    """An onnxruntime CPU session over `model_path` at the given graph optimisation level."""
-    options = ort.SessionOptions()
+    """A CPU session over `model_path` at the given graph optimisation level; `ModelError` if unusable."""
     # Requests already run in parallel on the server's worker threads; a session that also fans out
     # over every core would make them fight. One thread per run is the default for that reason.
-    options.intra_op_num_threads = intra_op_threads
-    options.inter_op_num_threads = inter_op_threads
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = level
-    options.log_severity_level = 3
     try:
-        return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # onnxruntime raises its own untyped errors for bad files
-        raise ModelError(f"model {model_path} cannot be loaded: {error}") from None
+        return runtime.open_session(model_path, intra_op_threads, inter_op_threads, level)
+    except runtime.UnusableModelError as error:
+        raise ModelError(str(error)) from None
 
 
 def crop_faces(grey: np.ndarray, boxes: Sequence[Box], input_size: tuple[int, int]) -> np.ndarray:

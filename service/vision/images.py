@@ -19,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # images after the first (phones write them, with depth or HDR maps); its first image is the photo.
 MEDIA_TYPE_BY_FORMAT = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 ACCEPTED_MEDIA_TYPES = frozenset(MEDIA_TYPE_BY_FORMAT.values())
+PHOTO_KINDS = "JPEG, PNG or WebP"  # the formats above, as people name them in messages
 # What a JPEG may take to decode: ordinary progressive files have about ten scans; scans x pixels is
 # capped so that a 40-megapixel photo gets ten (about 2 s of decoding at worst) and a 1080p frame 40.
 MAX_JPEG_SCANS = 40
@@ -42,7 +43,7 @@ class TooManyPixels(ImageError):
 
 
 class UnsupportedImageType(ImageError):
-    """A real image, or a declared media type, that is not JPEG, PNG or WebP."""
+    """A real image, or a declared media type, that is not one we take (`PHOTO_KINDS`)."""
 
 
 class CostlyImage(ImageError):
@@ -157,7 +158,7 @@ def decode_grey(data: bytes, limits: ImageLimits) -> np.ndarray:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise UndecodableImage("the data is not an image we can read") from None
     if image.format not in MEDIA_TYPE_BY_FORMAT:
-        raise UnsupportedImageType(f"{image.format} images are not accepted; send JPEG, PNG or WebP")
+        raise UnsupportedImageType(f"{image.format} images are not accepted; send {PHOTO_KINDS}")
     width, height = image.size
     if width * height > limits.max_pixels:
         raise TooManyPixels(

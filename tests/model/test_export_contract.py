@@ -12,9 +12,10 @@ import pytest
 import torch
 
 from model.data import EMOTIONS, load_dataset
-from model.evaluate import onnx_probabilities, open_session
+from model.evaluate import onnx_probabilities
 from model.export import export, export_onnx, load_checkpoint, main
 from model.net import ProbabilityModel
+from model.runtime import open_session
 
 SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "model" / "emotion.onnx"
 MAX_MODEL_BYTES = 5_000_000

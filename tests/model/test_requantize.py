@@ -9,9 +9,10 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from model.evaluate import onnx_probabilities, open_session
+from model.evaluate import onnx_probabilities
 from model.export import export
 from model.requantize import float_graph, main
+from model.runtime import open_session
 
 
 def int8_weight_ranges(model_path: Path) -> list[int]:

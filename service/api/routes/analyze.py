@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from service.api.deps import SettingsDep, VideoUploadsDep, VisionDep, client_of
-from service.api.uploads import read_capped
+from service.api.uploads import BINARY_SCHEMA, GENERIC_MEDIA_TYPE, read_capped
 from service.api.vision import Vision
 from service.timeline import Summary, frame_json
 from service.video import (
@@ -40,9 +40,8 @@ VIDEO_TYPES = {
     "video/x-msvideo": "AVI",
 }
 VIDEO_KINDS = ", ".join(VIDEO_TYPES.values())
-ACCEPTED_VIDEO_TYPES = frozenset({*VIDEO_TYPES, "application/octet-stream"})  # a browser's unknown type
+ACCEPTED_VIDEO_TYPES = frozenset({*VIDEO_TYPES, GENERIC_MEDIA_TYPE})  # a browser's unknown type
 _DONE = object()
-BINARY = {"type": "string", "format": "binary"}
 
 
 @router.post(
@@ -57,7 +56,7 @@ BINARY = {"type": "string", "format": "binary"}
         413: {"description": "More bytes, seconds or pixels a frame than the limits"},
         415: {"description": "Not a video type"},
     },
-    openapi_extra={"requestBody": {"required": True, "content": {"video/mp4": {"schema": BINARY}}}},
+    openapi_extra={"requestBody": {"required": True, "content": {"video/mp4": {"schema": BINARY_SCHEMA}}}},
 )
 async def analyze(
     request: Request,

@@ -8,13 +8,12 @@ from fastapi import APIRouter, Query, Request
 
 from service.api.deps import UploadsDep, VisionDep, client_of
 from service.api.schemas import PredictOut
-from service.api.uploads import FORM_FIELD, http_error, read_image_upload
+from service.api.uploads import BINARY_SCHEMA, FORM_FIELD, http_error, read_image_upload
 from service.vision.faces import MAX_FACE_PX, WINDOW_PX
-from service.vision.images import ACCEPTED_MEDIA_TYPES, ImageError
+from service.vision.images import ACCEPTED_MEDIA_TYPES, PHOTO_KINDS, ImageError
 
 router = APIRouter(tags=["vision"])
 
-_BINARY = {"schema": {"type": "string", "format": "binary"}}
 # The body is read by hand (to stay in memory and under the size limit), so describe it for /docs here.
 REQUEST_BODY: dict[str, Any] = {
     "required": True,
@@ -22,18 +21,18 @@ REQUEST_BODY: dict[str, Any] = {
         "multipart/form-data": {
             "schema": {
                 "type": "object",
-                "properties": {FORM_FIELD: _BINARY["schema"]},
+                "properties": {FORM_FIELD: BINARY_SCHEMA},
                 "required": [FORM_FIELD],
             }
         },
-        **{media_type: _BINARY for media_type in sorted(ACCEPTED_MEDIA_TYPES)},
+        **{media_type: {"schema": BINARY_SCHEMA} for media_type in sorted(ACCEPTED_MEDIA_TYPES)},
     },
 }
 _ERROR = {"content": {"application/json": {"example": {"detail": "why the image was refused"}}}}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Not an image, or truncated or corrupt", **_ERROR},
     413: {"description": "Too many bytes, or too many pixels", **_ERROR},
-    415: {"description": "Not JPEG, PNG or WebP", **_ERROR},
+    415: {"description": f"Not {PHOTO_KINDS}", **_ERROR},
     503: {"description": "The emotion model is not loaded", **_ERROR},
 }
 

@@ -15,11 +15,11 @@ from service.api.deps import SettingsDep, client_of, loaded_vision, vision_unava
 from service.api.schemas import FrameErrorOut, FrameOut
 from service.api.vision import Vision
 from service.observability import FRAMES_DROPPED
-from service.vision.images import ImageError
+from service.vision.images import PHOTO_KINDS, ImageError
 
 router = APIRouter(tags=["vision"])
 
-TEXT_FRAME_ERROR = "send each frame as a binary WebSocket message holding a JPEG, PNG or WebP image"
+TEXT_FRAME_ERROR = f"send each frame as a binary WebSocket message holding a {PHOTO_KINDS} image"
 
 
 class LatestFrame:

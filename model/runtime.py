@@ -1,0 +1,38 @@
+"""Opening an exported model with ONNX Runtime on the CPU, the one way both the service and the training
+side's measurements do it (no torch needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import onnxruntime as ort
+
+# ONNX Runtime's load errors share no base class beyond Exception.
+LOAD_ERRORS = tuple(
+    getattr(ort.capi.onnxruntime_pybind11_state, name)
+    for name in ("Fail", "InvalidProtobuf", "InvalidGraph", "InvalidArgument", "NoSuchFile", "NotImplemented")
+)
+
+
+class UnusableModelError(ValueError):
+    """An ONNX file that ONNX Runtime cannot load, or whose input is not one grey face per row."""
+
+
+def open_session(
+    model_path: Path,
+    intra_op_threads: int = 0,
+    inter_op_threads: int = 1,
+    level: ort.GraphOptimizationLevel = ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+) -> ort.InferenceSession:
+    """A CPU session over `model_path` at optimisation `level`; `intra_op_threads` 0 lets ONNX Runtime pick,
+    1 pins a run to one core. `UnusableModelError` if ONNX Runtime cannot load the file."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = intra_op_threads
+    options.inter_op_num_threads = inter_op_threads
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = level
+    options.log_severity_level = 3  # errors only: what it warns of is ours to report
+    try:
+        return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    except LOAD_ERRORS as error:
+        raise UnusableModelError(f"{model_path}: ONNX Runtime cannot load it: {error}") from error
