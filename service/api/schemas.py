@@ -1,17 +1,15 @@
-"""The JSON shapes of the API: vision (`POST /predict`, `WS /ws/stream`, `moodfeed predict`) and news
-(`GET /feed`, `GET /feeds/status`).
+"""The JSON shapes of the vision API (`POST /predict`, `WS /ws/stream`, `POST /analyze`) and of
+`moodfeed predict` and `analyze`; the news feed's are in `feed_schemas`.
 
-The web page reads these field names; keep them stable. Probabilities are rounded to 4 decimals.
+The web page reads these field names; keep them stable. Probabilities are rounded to `DECIMALS` decimals.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Protocol, Self
 
 from pydantic import BaseModel, Field
 
-from service.news.feed import FeedPage
 from service.vision.faces import Box
 from service.vision.results import Analysis, Face, Timings
 
@@ -168,75 +166,3 @@ class FrameErrorOut(BaseModel):
     seq: int
     error: str
     dropped: int
-
-
-# ---- news -----------------------------------------------------------------------------------------
-
-
-class MoodOut(EmotionOut):
-    policy: str
-
-
-class StoryOut(BaseModel):
-    id: str
-    title: str
-    link: str
-    source: str
-    published: datetime
-    summary: str
-    categories: list[str]
-    image: str | None
-    valence: float  # -1 (sad) to 1 (glad)
-    emotions: dict[str, float]  # anger, disgust, fear, joy, sadness, surprise: each 0 (absent) to 1 (strong)
-    score: float
-    reason: str
-
-
-class FeedOut(BaseModel):
-    mood: MoodOut
-    samples: bool  # true while the stories are the bundled samples, not live news
-    feeds_unreachable: bool  # every configured feed failed and none was ever fetched (offline, most likely)
-    items: list[StoryOut]
-
-    @classmethod
-    def of(cls, page: FeedPage) -> FeedOut:
-        return cls(
-            mood=MoodOut.of(page.mood, policy=page.policy.value),
-            samples=page.samples,
-            feeds_unreachable=page.unreachable,
-            items=[
-                StoryOut(
-                    id=item.story.id,
-                    title=item.story.title,
-                    link=item.story.link,
-                    source=item.story.source,
-                    published=item.story.published,
-                    summary=item.story.summary,
-                    categories=list(item.story.categories),
-                    image=item.story.image,
-                    valence=item.affect.valence,
-                    emotions=item.affect.as_dict(),
-                    score=item.score,
-                    reason=item.reason,
-                )
-                for item in page.items
-            ],
-        )
-
-
-class FeedStatusOut(BaseModel):
-    url: str
-    name: str | None
-    title: str | None
-    story_count: int
-    last_attempt: datetime | None
-    last_success: datetime | None
-    last_outcome: str | None  # ok, not_modified or error
-    last_error: str | None
-    consecutive_failures: int
-    next_attempt: datetime | None
-
-
-class FeedsStatusOut(BaseModel):
-    samples: bool
-    feeds: list[FeedStatusOut]

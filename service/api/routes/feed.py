@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, HTTPException, Query
 
 from service.api.deps import NewsDep
-from service.api.schemas import FeedOut, FeedsStatusOut, FeedStatusOut
+from service.api.feed_schemas import FeedOut, FeedsStatusOut, FeedStatusOut
 from service.news.mood import EMOTIONS, Mood, MoodError
 from service.news.ranking import Policy, PolicyError
 
