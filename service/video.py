@@ -35,6 +35,16 @@ from service.vision.results import EmotionReading, Face
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
+# The containers `POST /analyze` takes (and the page offers), by media type, with the names people know.
+VIDEO_TYPES = {
+    "video/mp4": "MP4",
+    "video/webm": "WebM",
+    "video/quicktime": "QuickTime",
+    "video/x-matroska": "Matroska",
+    "video/x-msvideo": "AVI",
+}
+VIDEO_KINDS = ", ".join(VIDEO_TYPES.values())
+
 DEFAULT_FPS = 30.0  # for a file that does not say its frame rate
 # No camera films faster: a video with more frames than this per second of its limit is past the limit,
 # whatever its timestamps say.

@@ -21,6 +21,8 @@ from service.api.uploads import BINARY_SCHEMA, GENERIC_MEDIA_TYPE, read_capped
 from service.api.vision import Vision
 from service.timeline import Summary, frame_json
 from service.video import (
+    VIDEO_KINDS,
+    VIDEO_TYPES,
     AnalysedFrame,
     VideoError,
     VideoOverLimit,
@@ -31,15 +33,6 @@ from service.video import (
 
 router = APIRouter(tags=["vision"])
 
-# The containers taken, by media type, with the names people know them by (the page offers the same).
-VIDEO_TYPES = {
-    "video/mp4": "MP4",
-    "video/webm": "WebM",
-    "video/quicktime": "QuickTime",
-    "video/x-matroska": "Matroska",
-    "video/x-msvideo": "AVI",
-}
-VIDEO_KINDS = ", ".join(VIDEO_TYPES.values())
 ACCEPTED_VIDEO_TYPES = frozenset({*VIDEO_TYPES, GENERIC_MEDIA_TYPE})  # a browser's unknown type
 _DONE = object()
 

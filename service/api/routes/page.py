@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from model.labels import EMOTIONS
 from service.api.deps import TemplatesDep
-from service.api.routes.analyze import VIDEO_KINDS, VIDEO_TYPES
+from service.video import VIDEO_KINDS, VIDEO_TYPES
 from service.vision.images import ACCEPTED_MEDIA_TYPES
 
 router = APIRouter(tags=["page"])
