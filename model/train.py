@@ -230,9 +230,11 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
         weight_decay=settings["weight_decay"],
         nesterov=True,
     )
-    steps_per_epoch = math.ceil(len(train_set) / settings["batch_size"])
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=settings["max_lr"], epochs=settings["epochs"], steps_per_epoch=steps_per_epoch
+        optimizer,
+        max_lr=settings["max_lr"],
+        epochs=settings["epochs"],
+        steps_per_epoch=epoch_steps(len(train_set), settings["batch_size"]),
     )
     first_epoch, seconds_so_far = 0, 0.0
     if checkpoint is not None:
@@ -247,34 +249,16 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
 
     for epoch in range(first_epoch, settings["epochs"]):
         started = time.monotonic()
-        net.train()
-        order = torch.randperm(len(train_set))
-        loss_sum, correct = 0.0, 0
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{settings['epochs']}", file=sys.stderr)
-        for step in bar:
-            index = order[step * settings["batch_size"] : (step + 1) * settings["batch_size"]]
-            faces = augment(train_faces[index].to(device), settings)
-            faces, batch_targets = mixup(faces, train_targets[index].to(device), settings["mixup"])
-            logits = net(faces.contiguous(memory_format=torch.channels_last))
-            loss = -(batch_targets * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            loss_sum += loss.item() * len(index)
-            correct += int((logits.argmax(1).cpu() == train_labels[index]).sum())
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-        bar.close()
-
+        loss_sum, predicted = train_epoch(
+            net, optimizer, scheduler, train_faces, train_targets, epoch, settings
+        )
         seconds_so_far += time.monotonic() - started
         metrics = {
             "epoch": epoch + 1,
             "train_loss": loss_sum / len(train_set),
-            "train_accuracy": correct / len(train_set),  # of augmented (and mixed) faces, by their labels
-            "val_accuracy": float((predict(net, test_faces).argmax(1) == test_set.labels).mean()),
-            "val_accuracy_flip": float(
-                (predict(net, test_faces, flip=True).argmax(1) == test_set.labels).mean()
-            ),
+            # of the augmented (and mixed) faces, against their labels
+            "train_accuracy": float((predicted == train_labels).float().mean()),
+            **validation_accuracy(net, test_faces, test_set.labels),
             "lr": scheduler.get_last_lr()[0],
             "train_seconds": round(seconds_so_far, 1),
         }
@@ -286,22 +270,88 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
             f"(flip {metrics['val_accuracy_flip']:.4f}), about {remaining / 60:.0f} min left",
             file=sys.stderr,
         )
-        checkpoint = {
-            "model": net.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
-            "epoch": epoch + 1,
-            "train_seconds": seconds_so_far,
-            "config": settings,
-            "facts": facts,
-            "metrics": metrics,
-            "device": str(device),
-        }
-        torch.save(checkpoint, out_dir / "last.pt.tmp")
-        (out_dir / "last.pt.tmp").replace(checkpoint_path)
+        state = {"model": net, "optimizer": optimizer, "scheduler": scheduler}
+        save_checkpoint(checkpoint_path, state, epoch + 1, seconds_so_far, settings, facts, metrics, device)
     return checkpoint_path
+
+
+def train_epoch(
+    net: EmotionNet,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    faces: torch.Tensor,
+    targets: torch.Tensor,
+    epoch: int,
+    settings: dict[str, Any],
+) -> tuple[float, torch.Tensor]:
+    """One pass over the training faces in a random order, in augmented batches: the summed loss, and
+    each face's predicted class (in the faces' own order)."""
+    net.train()
+    device = next(net.parameters()).device
+    batch_size = settings["batch_size"]
+    order = torch.randperm(len(faces))
+    predicted = torch.empty(len(faces), dtype=torch.long)
+    loss_sum = 0.0
+    bar = tqdm(
+        range(epoch_steps(len(faces), batch_size)),
+        desc=f"epoch {epoch + 1}/{settings['epochs']}",
+        file=sys.stderr,
+    )
+    for step in bar:
+        index = order[step * batch_size : (step + 1) * batch_size]
+        batch = augment(faces[index].to(device), settings)
+        batch, batch_targets = mixup(batch, targets[index].to(device), settings["mixup"])
+        logits = net(batch.contiguous(memory_format=torch.channels_last))
+        loss = -(batch_targets * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        loss_sum += loss.item() * len(index)
+        predicted[index] = logits.argmax(1).cpu()
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+    bar.close()
+    return loss_sum, predicted
+
+
+def epoch_steps(faces: int, batch_size: int) -> int:
+    """Optimiser steps in one pass over `faces` (the last batch may be short)."""
+    return math.ceil(faces / batch_size)
+
+
+def validation_accuracy(net: EmotionNet, faces: torch.Tensor, labels: np.ndarray) -> dict[str, float]:
+    """Accuracy on the validation faces, as they are and averaged with their mirror images."""
+    return {
+        "val_accuracy": float((predict(net, faces).argmax(1) == labels).mean()),
+        "val_accuracy_flip": float((predict(net, faces, flip=True).argmax(1) == labels).mean()),
+    }
+
+
+def save_checkpoint(
+    path: Path,
+    state: dict[str, Any],
+    epoch: int,
+    train_seconds: float,
+    settings: dict[str, Any],
+    facts: dict[str, Any],
+    metrics: dict[str, Any],
+    device: torch.device,
+) -> None:
+    """Everything a resumed run needs, written whole and then renamed over `path` (never half-written)."""
+    checkpoint = {
+        **{name: part.state_dict() for name, part in state.items()},  # model, optimizer, scheduler
+        "rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
+        "epoch": epoch,
+        "train_seconds": train_seconds,
+        "config": settings,
+        "facts": facts,
+        "metrics": metrics,
+        "device": str(device),
+    }
+    scratch = path.with_name(path.name + ".tmp")
+    torch.save(checkpoint, scratch)
+    scratch.replace(path)
 
 
 def keep_metrics(metrics_path: Path, epochs: int) -> None:
