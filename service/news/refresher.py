@@ -115,44 +115,40 @@ class Refresher:
         attempted_at = time.time()
         title: str | None = None
         stories: list[Story] = []
-        error = None
+        unreadable: str | None = None  # why a fetched body would not parse
         if result.outcome is FetchOutcome.OK:
-            try:
-                title, stories = await asyncio.to_thread(self._read, source, result, attempted_at)
-            except FeedParseError as parse_error:
-                error = str(parse_error)
-            except Exception as unexpected:  # a parser bug on one feed must not stop the others
-                log.exception("feed could not be read", extra={"feed": source.url})
-                error = f"could not read the feed: {type(unexpected).__name__}"
-        outcome = FetchOutcome.ERROR if error else result.outcome
+            title, stories, unreadable = await self._read_safely(source, result, attempted_at)
+        outcome = FetchOutcome.ERROR if unreadable else result.outcome
+        error = unreadable or result.error
         failures = state.consecutive_failures + 1 if outcome is FetchOutcome.ERROR else 0
         delay_s = retry_delay_s(failures) if failures else self.interval_s
         added = await asyncio.to_thread(
             self.store.record_fetch,
-            result.record(error),
+            result.record(unreadable),
             attempted_at=attempted_at,
             next_attempt_at=attempted_at + delay_s * random.uniform(1 - self.jitter, 1 + self.jitter),
             title=title,
             stories=stories,
         )
-        log.log(
-            logging.DEBUG if outcome is FetchOutcome.ERROR else logging.INFO,  # failures: one line a pass
-            "feed %s: %s",
-            source.url,
-            f"error: {error or result.error}" if outcome is FetchOutcome.ERROR else f"{added} new stories",
-            extra={
-                "feed": source.url,
-                "outcome": outcome.value,
-                "error": error or result.error,
-                "elapsed_s": round(result.elapsed_s, 3),
-                "new_stories": added,
-            },
-        )
+        _log_fetch(source, outcome, error, result.elapsed_s, added)
         for listener in self.listeners:
             listener(source.url, outcome)
         if added:  # each feed's stories reach the page as they land, not after the slowest feed
             await self.on_new_stories()
-        return (error or result.error or "error") if outcome is FetchOutcome.ERROR else None
+        return (error or "error") if outcome is FetchOutcome.ERROR else None
+
+    async def _read_safely(
+        self, source: FeedSource, result: FetchResult, fetched_at_s: float
+    ) -> tuple[str | None, list[Story], str | None]:
+        """The fetched feed's title and stories, or the reason it could not be read."""
+        try:
+            title, stories = await asyncio.to_thread(self._read, source, result, fetched_at_s)
+        except FeedParseError as parse_error:
+            return None, [], str(parse_error)
+        except Exception as unexpected:  # a parser bug on one feed must not stop the others
+            log.exception("feed could not be read", extra={"feed": source.url})
+            return None, [], f"could not read the feed: {type(unexpected).__name__}"
+        return title, stories, None
 
     def _read(
         self, source: FeedSource, result: FetchResult, fetched_at_s: float
@@ -182,3 +178,24 @@ class Refresher:
             (state.next_attempt_at for state in states.values()), default=time.time() + self.interval_s
         )
         return min(max(next_due - time.time(), MIN_SLEEP_S), self.interval_s)
+
+
+def _log_fetch(
+    source: FeedSource, outcome: FetchOutcome, error: str | None, elapsed_s: float, added: int
+) -> None:
+    """One line per fetch: at info when it went well; failures at debug, since each pass sums them up in
+    one warning."""
+    failed = outcome is FetchOutcome.ERROR
+    log.log(
+        logging.DEBUG if failed else logging.INFO,
+        "feed %s: %s",
+        source.url,
+        f"error: {error}" if failed else f"{added} new stories",
+        extra={
+            "feed": source.url,
+            "outcome": outcome.value,
+            "error": error,
+            "elapsed_s": round(elapsed_s, 3),
+            "new_stories": added,
+        },
+    )
