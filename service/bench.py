@@ -35,6 +35,7 @@ from service.photo_bench import (
     astronaut_face,
     compare,
     fer_detections,
+    fer_version,
     skimage_grey,
     stock_haar,
 )
@@ -133,7 +134,10 @@ def in_process(engine: VisionEngine, clip: list[bytes], fer_python: Path | None)
         frames = [decode_grey(frame, limits) for frame in clip[:30]]
         fer_ms = statistics.median(ms for _, ms in fer_detections(fer_python, frames))
         speed_up = fer_ms / ours_ms
-        print(f"  fer 25.10.3 detect_emotions: median {fer_ms:.1f} ms/frame, ours {speed_up:.1f}x faster")
+        print(
+            f"  fer {fer_version(fer_python)} detect_emotions: median {fer_ms:.1f} ms/frame, "
+            f"ours {speed_up:.1f}x faster"
+        )
     breakdown = [session.analyse_frame(frame).timings for frame in clip]
     for stage in ("decode_ms", "detect_ms", "classify_ms"):
         print(f"    {stage[:-3]:<10} {statistics.fmean(getattr(t, stage) for t in breakdown):6.2f} ms/frame")

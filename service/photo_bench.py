@@ -159,6 +159,18 @@ def run_fer_script(python: Path, script: str, arguments: Sequence[str]) -> list[
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
+def fer_version(python: Path) -> str:
+    """The version of the fer package that Python has, to name beside its figures."""
+    done = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('fer'))"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    return done.stdout.strip() or "(version unknown)"
+
+
 def fer_detections(python: Path, greys: Sequence[np.ndarray]) -> list[tuple[list[Box], float]]:
     """The fer package's detect_emotions on each image, run by scripts/fer_photos.py with that Python:
     its face boxes and milliseconds (best of two runs)."""
@@ -189,7 +201,7 @@ def compare(engine: VisionEngine, fer_python: Path | None = None) -> None:
     if fer_python is not None:
         detections = fer_detections(fer_python, [item.grey for item in items])
         report(
-            "fer 25.10.3: detect_emotions",
+            f"fer {fer_version(fer_python)}: detect_emotions",
             [(item, *found) for item, found in zip(items, detections, strict=True)],
         )
 

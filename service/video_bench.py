@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from service.config import Settings
-from service.photo_bench import run_fer_script
+from service.photo_bench import fer_version, run_fer_script
 from service.video import analyze_video
 from service.vision.engine import VisionEngine
 from service.vision.kernels import cpu_description
@@ -73,7 +73,8 @@ def main(arguments: list[str] | None = None) -> None:
     if fer is not None:
         fer_fps = fer["frames"] / fer["seconds"]
         print(
-            f"fer's Video.analyze, same clip: {fer_fps:.0f} frames/s ({fer['with_face']:.0%} with a face): "
+            f"fer {fer_version(options.fer_python)}'s Video.analyze, same clip: {fer_fps:.0f} frames/s "
+            f"({fer['with_face']:.0%} with a face): "
             f"ours is {frames / elapsed_s / fer_fps:.1f}x faster"
         )
 
