@@ -7,10 +7,22 @@ from pathlib import Path
 
 import onnxruntime as ort
 
-# ONNX Runtime's load errors share no base class beyond Exception.
-LOAD_ERRORS = tuple(
-    getattr(ort.capi.onnxruntime_pybind11_state, name)
-    for name in ("Fail", "InvalidProtobuf", "InvalidGraph", "InvalidArgument", "NoSuchFile", "NotImplemented")
+# ONNX Runtime's load errors share no base class beyond Exception; a path it cannot take as text (a name
+# that is not UTF-8) fails in its bindings with a TypeError.
+LOAD_ERRORS = (
+    *(
+        getattr(ort.capi.onnxruntime_pybind11_state, name)
+        for name in (
+            "Fail",
+            "InvalidProtobuf",
+            "InvalidGraph",
+            "InvalidArgument",
+            "NoSuchFile",
+            "NotImplemented",
+        )
+    ),
+    TypeError,
+    UnicodeError,
 )
 
 

@@ -182,10 +182,12 @@ def augment(faces: torch.Tensor, settings: dict[str, Any]) -> torch.Tensor:
 
 def check_resumable(saved: dict[str, Any], settings: dict[str, Any]) -> None:
     """Refuse to resume a run with a different recipe: the checkpoint's nets and schedule would not match."""
+    # An option newer than the checkpoint was, for that run, its default.
+    recipe = {**config, **saved}
     changed = {
-        name: (saved.get(name), value)
+        name: (recipe.get(name, value), value)
         for name, value in settings.items()
-        if name not in RESUMABLE_CHANGES and saved.get(name, value) != value
+        if name not in RESUMABLE_CHANGES and recipe.get(name, value) != value
     }
     if changed:
         details = ", ".join(f"{name} was {old!r}, now {new!r}" for name, (old, new) in changed.items())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
+import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -94,8 +95,10 @@ def expand(inputs: list[str]) -> Iterator[Path]:
     """The inputs as paths; `-` reads one path per line from stdin."""
     for item in inputs:
         if item == "-":
-            # A line is a name as it is, spaces and all; only its line ending is not part of it.
-            yield from (Path(line.rstrip("\r\n")) for line in sys.stdin if line.strip())
+            # A line is a name as it is, spaces and all (and in any encoding: read as the file system's
+            # bytes); only its line ending is not part of it.
+            lines = (os.fsdecode(line.rstrip(b"\r\n")) for line in sys.stdin.buffer)
+            yield from (Path(line) for line in lines if line.strip())
         else:
             yield Path(item)
 
@@ -186,6 +189,7 @@ class Source:
     """One input opened for analysis: its frames, and what is known of them before the first."""
 
     frames: Iterator[AnalysedFrame | tuple[Path, ImageError | OSError]]
+    reads: list[Path]  # the files it reads, which no output may replace
     total: int  # frames to come, for the progress line; 0 when unknown
     duration_s: float
     copy_fps: float | None = None  # a video's: the frame rate of its annotated copy
@@ -203,9 +207,9 @@ def open_input(path: Path, engine: VisionEngine, every_s: float | None, annotate
         photos = photos_in(path)
         if not photos:
             raise InputError(f"{path}: no photos ({', '.join(PHOTO_SUFFIXES)}) in this folder")
-        return Source(analyze_photos(photos, engine=engine, with_images=annotate), len(photos), 0.0)
+        return Source(analyze_photos(photos, engine=engine, with_images=annotate), photos, len(photos), 0.0)
     if path.suffix.lower() in PHOTO_SUFFIXES:
-        return Source(analyze_photos([path], engine=engine, with_images=annotate), 1, 0.0)
+        return Source(analyze_photos([path], engine=engine, with_images=annotate), [path], 1, 0.0)
     try:
         video = open_video(path)
     except VideoError as error:
@@ -215,7 +219,7 @@ def open_input(path: Path, engine: VisionEngine, every_s: float | None, annotate
     # at least a frame a second (a player may refuse slower video).
     copy_fps = min(info.fps, max(1.0, 1 / every_s)) if every_s else info.fps
     frames = analyze_video(video, every_s, engine, with_images=annotate)
-    return Source(frames, info.frames_every(every_s), info.duration_s, copy_fps)
+    return Source(frames, [path], info.frames_every(every_s), info.duration_s, copy_fps)
 
 
 def analyse_input(path: Path, names: OutputNames, engine: VisionEngine, options: Options) -> bool:
@@ -226,7 +230,8 @@ def analyse_input(path: Path, names: OutputNames, engine: VisionEngine, options:
     except InputError as error:
         print(f"moodfeed: {error}", file=sys.stderr)
         return False
-    names.add_input(path)
+    for read in source.reads:  # (an input named on stdin was not known before)
+        names.add_input(read)
     labels = list(engine.labels)
     progress = Progress(readable_name(path.name), source.total)
     outputs: Outputs | None = None  # opened with the first frame
@@ -239,7 +244,7 @@ def analyse_input(path: Path, names: OutputNames, engine: VisionEngine, options:
                 ok = False
                 continue
             outputs = outputs or Outputs(path, source, names, options, labels)
-            outputs.add(frame)
+            ok &= outputs.add(frame)
             progress.update(done)
     # A video that breaks off, a file that cannot be written: what was written so far stays valid.
     except (VideoError, OSError) as error:
@@ -273,7 +278,8 @@ class Outputs:
         self.plot = Plot(labels, options.colours) if options.plot else None
         self._copy: cv2.VideoWriter | None = None
 
-    def add(self, frame: AnalysedFrame) -> None:
+    def add(self, frame: AnalysedFrame) -> bool:
+        """Write the frame's rows (and its copy); False (with the reason on stderr) if its copy failed."""
         self.rows.add(frame)
         self.summary.add(frame)
         if self.plot is not None:
@@ -281,8 +287,13 @@ class Outputs:
         if self.copy_fps is not None:
             self._copy = annotate_frame(self._copy, self.files.annotated_video, self.copy_fps, frame)
         elif self.options.annotate and frame.image_bgr is not None:
-            copy_path = self.names.check(self.files.annotated_photo(self.path, Path(frame.source)))
-            write_annotated(copy_path, frame.image_bgr, frame.faces)
+            try:  # one photo's copy: the folder's other photos go on
+                copy_path = self.names.check(self.files.annotated_photo(self.path, Path(frame.source)))
+                write_annotated(copy_path, frame.image_bgr, frame.faces)
+            except OSError as error:
+                print(f"moodfeed: {frame.source}: no annotated copy: {error}", file=sys.stderr)
+                return False
+        return True
 
     def close(self, interrupted: bool) -> bool:
         """Finish every file; False (with the reason on stderr) if one could not be written."""

@@ -64,7 +64,8 @@ class OutputNames:
 
 
 def _real(path: Path) -> str:
-    return os.path.realpath(path)
+    """Where `path` leads, case-blind as macOS and Windows file systems are (on the safe side elsewhere)."""
+    return os.path.realpath(path).casefold()
 
 
 @dataclass(frozen=True, slots=True)

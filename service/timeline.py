@@ -38,7 +38,11 @@ class RowWriter:
                 ["source", "time_s", "frame", *FACE_COLUMNS, *labels, "mood_emotion", "mood_confidence"]
             )
         if "jsonl" in formats:
-            self._jsonl = files.rows("jsonl").open("w", encoding="utf-8")
+            try:
+                self._jsonl = files.rows("jsonl").open("w", encoding="utf-8")
+            except OSError:
+                self.close()  # the CSV already open
+                raise
             self._files.append(self._jsonl)
 
     def add(self, frame: AnalysedFrame) -> None:

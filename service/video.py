@@ -182,7 +182,10 @@ def _capture(path: Path) -> cv2.VideoCapture:
     try:
         return cv2.VideoCapture(opencv_name(path), cv2.CAP_FFMPEG)
     except OSError:
-        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as error:
+            raise VideoError(path, error.strerror or str(error)) from None
         try:  # FFmpeg opens the file anew through the link, so ours can be closed once it has
             return cv2.VideoCapture(f"/proc/self/fd/{descriptor}", cv2.CAP_FFMPEG)
         finally:

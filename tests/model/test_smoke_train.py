@@ -97,3 +97,14 @@ def test_an_epoch_with_mixup_trains_and_records_it_in_the_recipe(tiny_csv, tmp_p
 
     checkpoint = torch.load(tmp_path / "last.pt", map_location="cpu", weights_only=False)
     assert checkpoint["config"]["mixup"] == 0.4 and checkpoint["epoch"] == 1
+
+
+def test_a_run_saved_before_an_option_existed_resumes_only_with_that_options_default(tiny_csv, tmp_path):
+    train.main(one_epoch(tiny_csv, tmp_path))
+    checkpoint = torch.load(tmp_path / "last.pt", map_location="cpu", weights_only=False)
+    del checkpoint["config"]["mixup"]  # as a checkpoint from before mixup was an option
+    torch.save(checkpoint, tmp_path / "last.pt")
+
+    with pytest.raises(SystemExit, match="mixup was 0.0, now 0.4"):
+        train.main([*one_epoch(tiny_csv, tmp_path), "--resume", "--mixup=0.4"])
+    train.main([*one_epoch(tiny_csv, tmp_path), "--resume"])  # the default it ran with

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -92,3 +93,12 @@ def test_the_shipped_model_beats_guessing_on_fer2013_test_faces(shipped_model: P
     classifier = EmotionClassifier(shipped_model, MODEL_DIR / "emotion.json")
     accuracy = (classifier.classify(faces).argmax(axis=1) == labels).mean()
     assert accuracy > 0.35  # always answering the commonest class (happy) scores about 0.25
+
+
+def test_a_model_path_onnx_runtime_cannot_take_is_refused_with_its_reason(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    odd = tmp_path / os.fsdecode(b"emotion-\xe9.onnx")  # a name that is not UTF-8
+    odd.write_bytes(tiny_model.read_bytes())
+    with pytest.raises(ModelError, match="ONNX Runtime cannot load it"):
+        EmotionClassifier(odd, card_of(tiny_model))

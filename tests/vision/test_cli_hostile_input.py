@@ -4,6 +4,7 @@ never a crash, a hang or a lost file."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -162,7 +163,8 @@ def test_a_name_with_a_nul_byte_on_stdin_is_reported_and_skipped(
 ) -> None:
     photo = tmp_path / "face.jpg"
     photo.write_bytes(encode(data.astronaut()))
-    monkeypatch.setattr(sys, "stdin", iter([f"{tmp_path}/fa\0ce.jpg\n", f"{photo}\n"]))
+    names = f"{tmp_path}/fa\0ce.jpg\n{photo}\n".encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(names)))
 
     assert main(["analyze", "-", "--out", str(tmp_path / "out")]) == 1
 
@@ -228,3 +230,32 @@ def test_settings_and_ports_out_of_range_are_refused_with_exit_2(
     monkeypatch.setenv("MOODFEED_OPENCV_THREADS", "99999999999")
     assert main(["predict", "whatever.jpg"]) == 2
     assert "MOODFEED_OPENCV_THREADS" in capsys.readouterr().err
+
+
+def test_names_on_stdin_in_another_encoding_are_read_as_the_file_systems_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = undecodable(tmp_path, b"caf\xe9.jpg")
+    photo.write_bytes(encode(data.astronaut()))
+    listing = os.fsencode(photo) + b"\n"  # not UTF-8, whatever the locale says stdin holds
+    monkeypatch.setattr(
+        sys, "stdin", io.TextIOWrapper(io.BytesIO(listing), encoding="utf-8", errors="strict")
+    )
+
+    assert main(["analyze", "-", "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "caf\ufffd.summary.json").is_file()
+
+
+def test_a_photo_whose_copy_would_replace_an_input_is_skipped_and_the_folder_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shots = tmp_path / "shots"
+    (shots / "shots.annotated").mkdir(parents=True)
+    for name in ("a.jpg", "b.jpg", "c.jpg", "shots.annotated/a.jpg"):  # the last: an earlier run's copy
+        (shots / name).write_bytes(encode(data.astronaut()))
+
+    code = main(["analyze", str(shots), "--out", str(shots), "--annotate", "--format", "csv"])
+
+    assert code == 1 and "no annotated copy" in capsys.readouterr().err
+    assert len((shots / "shots.csv").read_text().splitlines()) == 1 + 4  # every photo's row
+    assert cv2.imread(str(shots / "shots.annotated" / "b.jpg")) is not None

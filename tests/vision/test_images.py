@@ -146,6 +146,14 @@ def test_a_scan_bomb_hidden_behind_stray_bytes_between_its_scans_is_still_counte
         decode_grey(hidden, ImageLimits(4 * 1024 * 1024, 1920 * 1080))
 
 
+def test_a_scan_bomb_behind_a_tables_only_stream_is_still_counted() -> None:
+    # SOI EOI first: a decoder takes that for a stream of tables only and decodes the image after it.
+    hidden = b"\xff\xd8\xff\xd9" + scan_bomb(1920, 1080, extra_scans=100)
+
+    with pytest.raises(CostlyImage, match="106 scans"):
+        decode_grey(hidden, ImageLimits(4 * 1024 * 1024, 1920 * 1080))
+
+
 def test_data_after_the_jpeg_is_not_counted_as_its_scans() -> None:
     # A phone's Motion Photo: a JPEG with a video (here, more progressive JPEGs) appended after its end.
     photo = scan_bomb(640, 480, extra_scans=0)
