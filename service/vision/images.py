@@ -7,6 +7,7 @@ huge canvas (a decompression bomb) costs nothing. Nothing is written to disk.
 from __future__ import annotations
 
 import io
+import os
 import re
 import stat
 from dataclasses import dataclass
@@ -71,11 +72,13 @@ LOCAL_FILE_LIMITS = ImageLimits(max_bytes=1 << 30, max_pixels=250_000_000)
 def read_photo_file(path: Path, limits: ImageLimits = LOCAL_FILE_LIMITS) -> bytes:
     """A photo file's bytes, refusing before reading what is not a regular file (a pipe would wait for a
     writer, a device never end) or weighs more than the limit; OSError if it cannot be read."""
-    status = path.stat()
-    if not stat.S_ISREG(status.st_mode):
-        raise UndecodableImage("not a regular file, so not a photo")
-    check_byte_count(status.st_size, limits)
-    with path.open("rb") as handle:
+    # Opened without waiting (a pipe would wait for a writer here), then judged by what was opened, so it
+    # cannot be swapped for something else in between.
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise UndecodableImage("not a regular file, so not a photo")
+        check_byte_count(status.st_size, limits)
         data = handle.read(limits.max_bytes + 1)  # the file may have grown since
     check_byte_count(len(data), limits)
     return data
