@@ -8,11 +8,12 @@ export async function predictPhoto(file) {
   return fetchJson("/predict", { method: "POST", body: form });
 }
 
-/** What a person should read when a photo is refused: the reason in plain words, not the API's. */
-export function describePhotoError(error) {
+/** What a person should read when a photo is refused: the reason in plain words, not the API's.
+ *  `kinds` names the formats the server takes ("JPEG, PNG or WebP"). */
+export function describePhotoError(error, kinds) {
   switch (error.status) {
     case 415:
-      return "That file is not a photo. Choose a JPEG, PNG or WebP image.";
+      return `That file is not a photo. Choose a ${kinds} image.`;
     case 413:
       return "That photo is too large to read here. Try a smaller one (a phone photo is fine).";
     case 400:

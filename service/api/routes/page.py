@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from model.labels import EMOTIONS
 from service.api.deps import TemplatesDep
 from service.video import VIDEO_KINDS, VIDEO_TYPES
-from service.vision.images import ACCEPTED_MEDIA_TYPES
+from service.vision.images import ACCEPTED_MEDIA_TYPES, PHOTO_KINDS
 
 router = APIRouter(tags=["page"])
 
@@ -19,6 +19,7 @@ def index(request: Request, templates: TemplatesDep) -> HTMLResponse:
     choices = {
         "emotions": EMOTIONS,
         "image_types": sorted(ACCEPTED_MEDIA_TYPES),
+        "photo_kinds": PHOTO_KINDS,
         "video_types": list(VIDEO_TYPES),
         "video_kinds": VIDEO_KINDS,
     }
