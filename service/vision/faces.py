@@ -6,13 +6,14 @@ right at that size it misses faces), and in video the faces already being tracke
 in a small window around where they were.
 
 Frames are scanned in a contrast-limited equalised (CLAHE) copy, which meets low light and over-exposure
-and loses nothing in ordinary light. False detections are cut by asking a second, differently trained
-cascade (`alt2`) to confirm each candidate in the image it was found in, near where it was found; so a
-photo's scan can take candidates with a single neighbouring detection, where stock Haar asks for five,
-and find more faces with fewer false ones. Measured on 108 FER2013 faces pasted 35-120 px tall into
-scikit-image's photos in ordinary, dim and washed-out light: stock Haar (scale 1.1, 5 neighbours, minSize
-24) found 82 with 2 false detections in 176 ms a photo; this 86 with none in 277 ms (the raw frame
-scanned as well, as before, found 84 in 478 ms).
+and loses nothing in ordinary light, one octave of face sizes at a time (see `OCTAVE_PX`). False
+detections are cut by asking a second, differently trained cascade (`alt2`) to confirm each candidate in
+the image it was found in, near where it was found; so a photo's scan can take every candidate, even one
+found by a single window, where stock Haar asks for five neighbours, and find more faces with fewer
+false ones. Measured on 108 FER2013 PublicTest faces pasted 35-120 px tall into six of scikit-image's
+photos (1024x768) in ordinary, dim and washed-out light, one thread: stock Haar (scale 1.1, 5 neighbours,
+minSize 24) found 71 with 6 false detections in 276 ms a photo; this 72 with 2 in 311 ms; the scan before
+octaves (every scale of one pyramid, 1.1 apart) 76 with 3 in 611 ms.
 """
 
 from __future__ import annotations
@@ -34,16 +35,23 @@ VERIFIER_CASCADE = CASCADE_DIR / "haarcascade_frontalface_alt2.xml"
 WINDOW_PX = 24  # the side of the window both cascades were trained on: the smallest face they can see
 MAX_FACE_PX = 65_535  # no image we take is larger on either side (JPEG's own limit); a larger face is no face
 SCAN_FACE_PX = 30  # frames are shrunk until the smallest face wanted is this tall
-SCALE_STEP = 1.1  # between pyramid levels, as in OpenCV's default
-TRACK_NEIGHBOURS = 3  # fewer than stock's 5: the verifier, not the neighbour count, rejects false faces
-# A stream's full scan takes a coarser pyramid, with one neighbour fewer since each face then gets fewer
-# detections: about 0.7x the cost, and it still finds the astronaut at every size from 76 to 260 px in a
-# 640x480 frame (tested), as the finer pyramid with three neighbours does.
-STREAM_SCALE_STEP = 1.2
+SCALE_STEP = 1.1  # between the scales of a tracking window's scan, as in OpenCV's default
+# OpenCV moves its window two pixels at a time while it shrinks the image less than twice, and one pixel
+# at a time beyond that: four times the windows per pixel for every face of 48 px and up. So a frame is
+# scanned an octave at a time, each octave in a copy halved again (`_detections`), for faces of 24-47 px
+# there, with this many scales in each octave.
+OCTAVE_PX = 2 * WINDOW_PX  # an octave: faces from WINDOW_PX to just under this, in its own copy
+PHOTO_SCALES_PER_OCTAVE = 5  # a photo's scan: 1.15 between scales
+# A stream's full scan takes a coarser pyramid and asks for more detections of each face (it is repeated
+# every half second, so a face one scan misses the next finds); it still finds the astronaut at every
+# size from 76 to 260 px in a 640x480 frame (tested).
+STREAM_SCALES_PER_OCTAVE = 4  # 1.19 between scales
+PHOTO_NEIGHBOURS = 0  # a photo's thorough scan takes every candidate, however alone, to the verifier
 STREAM_NEIGHBOURS = 2
-PHOTO_NEIGHBOURS = 1  # a photo's thorough scan takes every candidate to the verifier
-# The unequalised pass runs at this share of the scan's resolution: a quarter of the pixels.
-RAW_PASS_SCALE = 0.5
+TRACK_NEIGHBOURS = 3  # fewer than stock's 5: the verifier, not the neighbour count, rejects false faces
+GROUP_EPS = 0.2  # how far apart two detections of one face may lie, as in OpenCV's own grouping
+# The unequalised image is scanned from its second octave on: faces of 48 px and up, a quarter of the cost.
+RAW_FIRST_OCTAVE = 1
 VERIFY_NEIGHBOURS = 3
 VERIFY_MARGIN = 0.3  # the verifier looks this fraction of the face's side around the candidate
 VERIFY_SIZE_RANGE = (0.7, 1.4)  # ...for faces between these multiples of the candidate's side
@@ -169,27 +177,31 @@ class FaceDetector:
     def find_faces(self, grey: np.ndarray, min_face_px: int) -> list[Box]:
         """A thorough scan of a photo for faces at least `min_face_px` tall, largest first: every candidate,
         however few detections stand by it, goes to the verifier."""
-        return self._scan(grey, min_face_px, PHOTO_NEIGHBOURS, SCALE_STEP)
+        return self._scan(grey, min_face_px, PHOTO_NEIGHBOURS, PHOTO_SCALES_PER_OCTAVE)
 
     def scan(self, grey: np.ndarray, min_face_px: int) -> list[Box]:
         """A quick scan of a video frame for faces at least `min_face_px` tall, largest first."""
-        return self._scan(grey, min_face_px, STREAM_NEIGHBOURS, STREAM_SCALE_STEP)
+        return self._scan(grey, min_face_px, STREAM_NEIGHBOURS, STREAM_SCALES_PER_OCTAVE)
 
-    def _scan(self, grey: np.ndarray, min_face_px: int, neighbours: int, scale_step: float) -> list[Box]:
-        """The frame's equalised copy scanned for every face, and the frame as it is at half that resolution
-        for faces twice as large (equalising can flatten a large blown-out face), with `scale_step` between
-        pyramid levels; candidates with `neighbours` or more confirmed in the image they were found in."""
+    def _scan(self, grey: np.ndarray, min_face_px: int, neighbours: int, scales_per_octave: int) -> list[Box]:
+        """The frame's equalised copy scanned for every face, and the frame as it is for faces twice as
+        large (equalising can flatten a large blown-out face); candidates with more than `neighbours`
+        other detections beside them, confirmed in the image they were found in."""
         if min_face_px > min(grey.shape):  # no such face fits, and shrinking for one could leave no pixels
             return []
         factor, min_size_px = _scan_scale(min_face_px)
         small = shrink(grey, factor)
         light = normalise_light(small)
-        coarse = shrink(small, RAW_PASS_SCALE)
+        scale_step = 2 ** (1 / scales_per_octave)
         with self._borrow() as cascades:
-            found = _confirmed_faces(cascades, light, min_size_px, neighbours, scale_step)
-            if min(coarse.shape) >= min_size_px:
-                coarse_found = _confirmed_faces(cascades, coarse, min_size_px, neighbours, scale_step)
-                found += [(box.scaled(1 / RAW_PASS_SCALE), count) for box, count in coarse_found]
+            found = [
+                (box, count)
+                for image, first_octave in ((light, 0), (small, RAW_FIRST_OCTAVE))
+                for box, count in _grouped(
+                    _detections(cascades.detector, image, min_size_px, scale_step, first_octave), neighbours
+                )
+                if _confirmed(cascades.verifier, image, box)
+            ]
         faces = merge_overlapping([box for box, _ in found], [count for _, count in found])
         return [box.scaled(1 / factor) for box in faces]
 
@@ -240,18 +252,36 @@ def _scan_scale(min_face_px: int) -> tuple[float, int]:
     return factor, max(WINDOW_PX, round(min_face_px * factor))
 
 
-def _confirmed_faces(
-    cascades: _Cascades, image: np.ndarray, min_size_px: int, neighbours: int, scale_step: float
-) -> list[tuple[Box, float]]:
-    """Detections with at least `neighbours` neighbours that the verifier confirms, with their counts."""
-    found, counts = cascades.detector.detectMultiScale2(
-        image, scale_step, neighbours, minSize=(min_size_px, min_size_px)
-    )
-    return [
-        (box, float(count))
-        for box, count in zip(_as_boxes(found), np.ravel(counts), strict=True)
-        if _confirmed(cascades.verifier, image, box)
-    ]
+def _detections(
+    detector: cv2.CascadeClassifier, image: np.ndarray, min_size_px: int, scale_step: float, first_octave: int
+) -> list[list[int]]:
+    """Every window the detector takes for a face of `min_size_px` and up, ungrouped, in `image`'s pixels:
+    octave by octave from `first_octave`, each in a copy of the image halved once more."""
+    windows: list[list[int]] = []
+    level, octave = image, 0
+    while min(level.shape) >= WINDOW_PX:
+        smallest = max(WINDOW_PX, -(-min_size_px // 2**octave))
+        if octave >= first_octave and smallest < OCTAVE_PX:
+            found = detector.detectMultiScale(
+                level, scale_step, 0, minSize=(smallest, smallest), maxSize=(OCTAVE_PX - 1, OCTAVE_PX - 1)
+            )
+            windows += [[int(value) << octave for value in window] for window in found]
+        level, octave = shrink(level, 0.5), octave + 1
+    return windows
+
+
+def _grouped(windows: list[list[int]], neighbours: int) -> list[tuple[Box, float]]:
+    """One box per cluster of windows on the same face (their mean) that has more than `neighbours`
+    windows besides one, and the cluster's size.
+
+    OpenCV's grouping keeps only clusters of more windows than its threshold, so it cannot keep a face
+    found by a single window. Listed twice, a cluster of n windows counts 2n, and a threshold of
+    2 x `neighbours` + 1 keeps exactly the clusters of more than `neighbours` windows, alone ones too at 0.
+    """
+    if not windows:
+        return []
+    boxes, counts = cv2.groupRectangles(windows * 2, 2 * neighbours + 1, GROUP_EPS)
+    return [(box, count / 2) for box, count in zip(_as_boxes(boxes), np.ravel(counts), strict=True)]
 
 
 def _confirmed(verifier: cv2.CascadeClassifier, image: np.ndarray, candidate: Box) -> bool:

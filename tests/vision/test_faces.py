@@ -197,3 +197,27 @@ def test_on_the_bench_scenes_finds_more_faces_than_stock_haar_and_at_most_one_fa
         stock_found += score(STOCK_HAAR(item.grey), item.faces)[0]
     assert ours_found >= 60  # of 63
     assert ours_found > stock_found
+
+
+def test_a_photos_scan_finds_a_face_at_every_size_across_its_octaves(detector: FaceDetector) -> None:
+    """Each octave of the pyramid is scanned in its own halved copy; a face whose size falls where one
+    octave ends and the next begins (48, 96, 192 px) must be found as surely as any other."""
+    face = astronaut_face_crop()
+    missed = []
+    for side in [*range(24, 60, 3), *range(84, 110, 4), 180, 192, 200]:
+        box = Box(30, 40, side, side)
+        frame = paste(np.full((max(240, side + 80), max(320, side + 80)), 110, np.uint8), face, [box])
+        if not any(found.iou(box) > 0.5 for found in detector.find_faces(frame, 24)):
+            missed.append(side)
+    assert missed == []
+
+
+def test_grouping_keeps_lone_windows_only_when_asked_for_no_neighbours() -> None:
+    face_windows = [[100, 100, 40, 40], [102, 101, 40, 40], [98, 99, 42, 42]]
+    lone_window = [[300, 50, 30, 30]]
+    everything = faces._grouped(face_windows + lone_window, 0)
+    assert sorted(count for _, count in everything) == [1, 3]
+    face, count = faces._grouped(face_windows + lone_window, 1)[0]
+    assert count == 3 and face.iou(Box(100, 100, 41, 41)) > 0.9
+    assert len(faces._grouped(face_windows + lone_window, 1)) == 1
+    assert faces._grouped(face_windows, 3) == [] and faces._grouped([], 0) == []
