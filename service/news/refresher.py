@@ -96,7 +96,7 @@ class Refresher:
     async def _report_failures(self, failed: dict[str, str]) -> None:
         """One line for a pass's failures: which feeds, why, and when they are tried again."""
         next_due_s = time.time() + await self._seconds_until_next_due()
-        reasons = sorted({error.split(":", 1)[0] for error in failed.values()})
+        reasons = sorted(set(failed.values()))
         hosts = ", ".join(sorted({urlsplit(url).hostname or url for url in failed}))
         log.warning(
             "%d of %d feeds could not be fetched (%s: %s); next try at %s",

@@ -73,7 +73,7 @@ def harness_for(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
 
 
 def test_one_pass_stores_the_good_feeds_and_records_each_bad_one_without_blocking_the_rest(
-    feed_server: FeedServer, harness_for: Callable[..., Harness]
+    feed_server: FeedServer, harness_for: Callable[..., Harness], caplog: pytest.LogCaptureFixture
 ) -> None:
     good = {
         "rss": feed_server.serve("/good.rss", Reply.fixture("good.rss.xml")),
@@ -106,6 +106,12 @@ def test_one_pass_stores_the_good_feeds_and_records_each_bad_one_without_blockin
         [FetchOutcome.OK] * 3 + [FetchOutcome.ERROR] * 5
     )
     assert harness.reloads == 3  # once per feed with new stories, as each lands
+    (summary,) = [record for record in caplog.records if "could not be fetched" in record.getMessage()]
+    assert summary.getMessage().startswith("5 of 8 feeds could not be fetched")
+    assert summary.failed_feeds == sorted(bad)  # type: ignore[attr-defined]
+    for url, message in bad.items():  # each feed's own reason, in full
+        assert any(reason.startswith(message) for reason in summary.reasons)  # type: ignore[attr-defined]
+        assert harness.state(url).last_error in summary.reasons  # type: ignore[attr-defined]
 
 
 def test_a_second_pass_is_a_conditional_get_answered_304_that_keeps_the_stories(
