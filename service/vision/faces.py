@@ -184,9 +184,9 @@ class FaceDetector:
         return self._scan(grey, min_face_px, STREAM_NEIGHBOURS, STREAM_SCALES_PER_OCTAVE)
 
     def _scan(self, grey: np.ndarray, min_face_px: int, neighbours: int, scales_per_octave: int) -> list[Box]:
-        """The frame's equalised copy scanned for every face, and the frame as it is for faces twice as
-        large (equalising can flatten a large blown-out face); candidates with more than `neighbours`
-        other detections beside them, confirmed in the image they were found in."""
+        """The frame's equalised copy scanned for every face, and the frame as it is for faces of 48 px and
+        up (equalising can flatten a large blown-out face); the candidates found by more than `neighbours`
+        windows, each confirmed in the image it was found in."""
         if min_face_px > min(grey.shape):  # no such face fits, and shrinking for one could leave no pixels
             return []
         factor, min_size_px = _scan_scale(min_face_px)
@@ -271,12 +271,12 @@ def _detections(
 
 
 def _grouped(windows: list[list[int]], neighbours: int) -> list[tuple[Box, float]]:
-    """One box per cluster of windows on the same face (their mean) that has more than `neighbours`
-    windows besides one, and the cluster's size.
+    """One box per cluster of windows on the same face (their mean) found by more than `neighbours`
+    windows, with the cluster's size.
 
-    OpenCV's grouping keeps only clusters of more windows than its threshold, so it cannot keep a face
-    found by a single window. Listed twice, a cluster of n windows counts 2n, and a threshold of
-    2 x `neighbours` + 1 keeps exactly the clusters of more than `neighbours` windows, alone ones too at 0.
+    OpenCV's grouping keeps a cluster only if it has more windows than its threshold, so at best it keeps
+    pairs. Listed twice, a cluster of n windows counts 2n, and the threshold 2 x `neighbours` + 1 keeps
+    exactly those of more than `neighbours`: at 0, a face found by a single window too.
     """
     if not windows:
         return []
