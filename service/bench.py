@@ -33,9 +33,10 @@ from service.photo_bench import (
     ASTRONAUT_FACE,
     STOCK_MIN_FACE_PX,
     astronaut_face,
-    compare,
+    compare_all,
     fer_detections,
     fer_version,
+    read_fer2013_scenes,
     skimage_grey,
     stock_haar,
 )
@@ -55,6 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stream-seconds", type=float, default=10.0, help="how long each stream test runs")
     parser.add_argument(
         "--fer-python", type=Path, help="a Python with the fer package, to compare its photo path with ours"
+    )
+    parser.add_argument(
+        "--fer2013", type=Path, help="FER2013 (as model.train reads it): its faces in photos too"
     )
 
 
@@ -232,10 +236,11 @@ def over_loopback(clip: list[bytes], requests: int, stream_seconds: float) -> No
 
 
 def run(arguments: argparse.Namespace) -> int:
+    fer2013_items = read_fer2013_scenes(arguments.fer2013)
     engine = VisionEngine.from_settings(Settings())
     clip = webcam_clip(arguments.frames)
     with one_core():
         in_process(engine, clip, arguments.fer_python)
-        compare(engine, arguments.fer_python)
+        compare_all(engine, arguments.fer_python, fer2013_items)
     over_loopback(clip, arguments.requests, arguments.stream_seconds)
     return 0

@@ -1,10 +1,14 @@
 """Face finding in photos: the /predict path against stock Haar (and the `fer` package) on generated scenes.
 
-    python -m service.photo_bench [--fer-python ../fer-venv/bin/python]     (also part of moodfeed bench)
+    python -m service.photo_bench [--fer-python ../fer-venv/bin/python] [--fer2013 FER2013.csv.gz]
+                                                                          (also part of moodfeed bench)
 
 The scenes are scikit-image photos (public domain) with copies of its astronaut's face pasted 24 to
 120 px tall, mirrored at random: a group in ordinary light, the same dimmed and washed out, a crowd of
-small faces, and two scenes with nobody in them (a cat, a cup of coffee). A face counts as found when a
+small faces, and two scenes with nobody in them (a cat, a cup of coffee). With `--fer2013`, the same
+comparison runs on many faces instead of one: 108 FER2013 PublicTest faces, six to a photo, pasted 35 to
+120 px tall into six of scikit-image's photos in the same three lights (read from the data set at run
+time; none of its rows is kept). A face counts as found when a
 detection overlaps its box with IoU > 0.3; a detection that overlaps no face is a false face. Each
 detector runs on one thread; times are the median over the scenes of the best of two runs, and ours and
 fer's include reading each face's emotion (stock Haar's is detection alone).
@@ -13,6 +17,7 @@ fer's include reading each face's emotion (stock Haar's is detection alone).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import subprocess
@@ -60,16 +65,17 @@ class Scene:
 
 
 def scene(name: str, background: str, sides: Sequence[int], seed: int, gain: float = 1.0, offset: float = 0.0,
-          size: tuple[int, int] = (1280, 960)) -> Scene:  # fmt: skip
-    """`sides` faces pasted one per cell of a five-column grid over the background, then the light changed."""
+          size: tuple[int, int] = (1280, 960), faces: Sequence[np.ndarray] = ()) -> Scene:  # fmt: skip
+    """`sides` faces (`faces`, one per side, or else the astronaut's) pasted one per cell of a five-column
+    grid over the background, then the light changed."""
     rng = np.random.default_rng(seed)
     width, height = size
     photo = cv2.resize(skimage_grey(background), size, interpolation=cv2.INTER_AREA)
-    face = astronaut_face()
+    pasted_faces = faces or [astronaut_face()] * len(sides)
     rows = max(1, -(-len(sides) // 5))
     cell_w, cell_h = width // 5, height // rows
     boxes = []
-    for index, side in enumerate(sides):
+    for index, (side, face) in enumerate(zip(sides, pasted_faces, strict=True)):
         row, col = divmod(index, 5)
         left = col * cell_w + int(rng.uniform(0, cell_w - side))
         top = row * cell_h + int(rng.uniform(0, cell_h - side))
@@ -86,12 +92,46 @@ def scenes() -> list[Scene]:
     group = [24, 28, 32, 36, 40, 48, 56, 64, 80, 100, 120, 30, 44, 70, 26]
     return [
         scene("group, ordinary light", "coffee", group, 1),
-        scene("group, dim", "coffee", group, 2, gain=0.35),
-        scene("group, washed out", "coffee", group, 3, gain=0.4, offset=150),
+        scene("group, dim", "coffee", group, 2, *LIGHTS["dim"]),
+        scene("group, washed out", "coffee", group, 3, *LIGHTS["washed out"]),
         scene("crowd of small faces", "rocket", [24, 26, 28, 30, 32, 34] * 3, 4),
         scene("nobody: a cat", "chelsea", [], 5),
         scene("nobody: coffee", "coffee", [], 6),
     ]
+
+
+LIGHTS = {"ordinary light": (1.0, 0.0), "dim": (0.35, 0.0), "washed out": (0.4, 150.0)}  # gain, offset
+FER2013_BACKGROUNDS = (
+    "coffee",
+    "chelsea",
+    "rocket",
+    "astronaut",
+    "hubble_deep_field",
+    "immunohistochemistry",
+)
+FER2013_FACES_PER_SCENE = 6
+FER2013_SIDES = (35, 120)
+
+
+def fer2013_scenes(path: Path) -> list[Scene]:
+    """FER2013 PublicTest faces (drawn at random, the same every run) pasted into 1024x768 photos."""
+    from model.data import load_dataset
+
+    splits, _ = load_dataset(path)
+    public_test = splits["test"]
+    rng = np.random.default_rng(0)
+    count = len(FER2013_BACKGROUNDS) * len(LIGHTS) * FER2013_FACES_PER_SCENE
+    picked = iter(public_test.images[rng.choice(len(public_test), count, replace=False)])
+    items = []
+    for seed, (background, (light, (gain, offset))) in enumerate(
+        itertools.product(FER2013_BACKGROUNDS, LIGHTS.items())
+    ):
+        faces = [next(picked) for _ in range(FER2013_FACES_PER_SCENE)]
+        sides = [int(side) for side in rng.integers(*FER2013_SIDES, len(faces), endpoint=True)]
+        items.append(
+            scene(f"{background}, {light}", background, sides, seed, gain, offset, (1024, 768), faces)
+        )
+    return items
 
 
 def score(found: Sequence[Box], faces: Sequence[Box]) -> tuple[int, int]:
@@ -183,11 +223,17 @@ def fer_detections(python: Path, greys: Sequence[np.ndarray]) -> list[tuple[list
     return [([Box(*box) for box in answer["boxes"]], answer["ms"]) for answer in answers]
 
 
-def compare(engine: VisionEngine, fer_python: Path | None = None) -> None:
-    """Print each detector's faces found, false faces and time per photo on the generated scenes."""
-    items = scenes()
+def compare(engine: VisionEngine, fer_python: Path | None = None, items: Sequence[Scene] = ()) -> None:
+    """Print each detector's faces found, false faces and time per photo on `items` (by default the
+    generated scenes)."""
+    items = items or scenes()
     faces = sum(len(item.faces) for item in items)
-    print(f"Faces in photos, one thread ({len(items)} generated scenes 1280x960, {faces} faces 24-120 px):")
+    sides = [face.w for item in items for face in item.faces]
+    width, height = items[0].grey.shape[::-1]
+    print(
+        f"Faces in photos, one thread ({len(items)} scenes {width}x{height}, {faces} faces "
+        f"{min(sides)}-{max(sides)} px):"
+    )
 
     def ours(grey: np.ndarray) -> list[Box]:
         return [face.box for face in engine.analyse_photo(png(grey), min_face_px=WINDOW_PX).faces]
@@ -206,14 +252,34 @@ def compare(engine: VisionEngine, fer_python: Path | None = None) -> None:
         )
 
 
+def read_fer2013_scenes(path: Path | None) -> list[Scene]:
+    """`fer2013_scenes(path)`, none without a path; exits with a message if it cannot be read. Call it
+    before measuring anything, so that a wrong path is said at once."""
+    if path is None:
+        return []
+    try:
+        return fer2013_scenes(path)
+    except (OSError, ValueError) as error:
+        sys.exit(f"cannot read FER2013 from {path}: {error}")
+
+
+def compare_all(engine: VisionEngine, fer_python: Path | None, fer2013_items: Sequence[Scene]) -> None:
+    """The comparison on the generated scenes, then on FER2013's faces if there are any."""
+    compare(engine, fer_python)
+    if fer2013_items:
+        compare(engine, fer_python, fer2013_items)
+
+
 def main(arguments: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m service.photo_bench", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--fer-python", type=Path, help="a Python with the fer package, to compare with it")
+    parser.add_argument("--fer2013", type=Path, help="FER2013 (as model.train reads it), for its faces too")
     options = parser.parse_args(arguments)
     cv2.setNumThreads(1)
-    compare(VisionEngine.from_settings(Settings()), options.fer_python)
+    fer2013_items = read_fer2013_scenes(options.fer2013)
+    compare_all(VisionEngine.from_settings(Settings()), options.fer_python, fer2013_items)
 
 
 if __name__ == "__main__":

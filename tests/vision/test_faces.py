@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from skimage import data
 
+from service import photo_bench
 from service.photo_bench import scenes, score, stock_haar
 from service.vision import faces
 from service.vision.errors import ModelError
@@ -221,3 +222,30 @@ def test_grouping_keeps_lone_windows_only_when_asked_for_no_neighbours() -> None
     assert count == 3 and face.iou(Box(100, 100, 41, 41)) > 0.9
     assert len(faces._grouped(face_windows + lone_window, 1)) == 1
     assert faces._grouped(face_windows, 3) == [] and faces._grouped([], 0) == []
+
+
+def test_the_bench_pastes_108_fer2013_faces_into_photos_in_three_lights(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)  # a file in FER2013's format, of made-up faces
+    rows = [
+        f"{rng.integers(7)},{' '.join(map(str, rng.integers(0, 256, 48 * 48)))},PublicTest"
+        for _ in range(150)
+    ]
+    data_set = tmp_path / "fer2013.csv"
+    data_set.write_text("emotion,pixels,Usage\n" + "\n".join(rows) + "\n")
+    items = photo_bench.fer2013_scenes(data_set)
+    boxes = [face for item in items for face in item.faces]
+    assert len(items) == 18 and len(boxes) == 108
+    assert all(35 <= face.w <= 120 and face.w == face.h for face in boxes)
+    assert all(item.grey.shape == (768, 1024) for item in items)
+    dim, washed_out = (item for item in items[:3] if "ordinary" not in item.name)
+    assert dim.grey.mean() < items[0].grey.mean() < washed_out.grey.mean()
+
+
+def test_the_bench_says_so_when_it_cannot_read_fer2013(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_data_set = tmp_path / "faces.csv"
+    not_a_data_set.write_text("no,faces,here\n")
+    with pytest.raises(SystemExit) as stopped:
+        photo_bench.main(["--fer2013", str(not_a_data_set)])
+    assert "cannot read FER2013" in str(stopped.value.code) and str(not_a_data_set) in str(stopped.value.code)
