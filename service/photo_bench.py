@@ -32,6 +32,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from model.data import load_dataset
 from service.config import Settings
 from service.vision.engine import VisionEngine
 from service.vision.faces import DETECTOR_CASCADE, WINDOW_PX, Box
@@ -40,6 +41,17 @@ ASTRONAUT_FACE = Box(177, 66, 95, 95)  # in skimage's 512x512 astronaut, framed 
 STOCK_SCALE, STOCK_NEIGHBOURS, STOCK_MIN_FACE_PX = 1.1, 5, 24  # OpenCV's usual call
 FOUND_IOU = 0.3
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"  # the fer runners live in the checkout
+LIGHTS = {"ordinary light": (1.0, 0.0), "dim": (0.35, 0.0), "washed out": (0.4, 150.0)}  # gain, offset
+FER2013_BACKGROUNDS = (
+    "coffee",
+    "chelsea",
+    "rocket",
+    "astronaut",
+    "hubble_deep_field",
+    "immunohistochemistry",
+)
+FER2013_FACES_PER_SCENE = 6
+FER2013_SIDES = (35, 120)
 
 
 def skimage_grey(name: str) -> np.ndarray:
@@ -100,27 +112,14 @@ def scenes() -> list[Scene]:
     ]
 
 
-LIGHTS = {"ordinary light": (1.0, 0.0), "dim": (0.35, 0.0), "washed out": (0.4, 150.0)}  # gain, offset
-FER2013_BACKGROUNDS = (
-    "coffee",
-    "chelsea",
-    "rocket",
-    "astronaut",
-    "hubble_deep_field",
-    "immunohistochemistry",
-)
-FER2013_FACES_PER_SCENE = 6
-FER2013_SIDES = (35, 120)
-
-
 def fer2013_scenes(path: Path) -> list[Scene]:
     """FER2013 PublicTest faces (drawn at random, the same every run) pasted into 1024x768 photos."""
-    from model.data import load_dataset
-
     splits, _ = load_dataset(path)
     public_test = splits["test"]
-    rng = np.random.default_rng(0)
     count = len(FER2013_BACKGROUNDS) * len(LIGHTS) * FER2013_FACES_PER_SCENE
+    if len(public_test) < count:
+        raise ValueError(f"{len(public_test)} PublicTest faces, where the bench pastes {count}")
+    rng = np.random.default_rng(0)
     picked = iter(public_test.images[rng.choice(len(public_test), count, replace=False)])
     items = []
     for seed, (background, (light, (gain, offset))) in enumerate(
