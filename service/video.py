@@ -263,10 +263,10 @@ def analyze_photos(
     engine: VisionEngine | None = None,
     with_images: bool = False,
 ) -> Iterator[AnalysedFrame | tuple[Path, ImageError | OSError]]:
-    """Photos as the frames of one stream, `every_s` apart (`with_images`: each with its colour image,
-    upright as its boxes are); an unreadable photo is yielded as (path, error) and skipped."""
+    """Photos as a series, `every_s` apart (see `VisionEngine.open_stream`; `with_images`: each with its
+    colour image, upright as its boxes are); an unreadable photo is yielded as (path, error) and skipped."""
     engine = engine or VisionEngine.from_settings(Settings())
-    session = engine.open_stream()
+    session = engine.open_stream(of_photos=True)
     for index, path in enumerate(paths):
         try:
             data = read_photo_file(path)

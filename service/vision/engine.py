@@ -113,10 +113,8 @@ class VisionEngine:
         height, width = grey.shape
         decode_ms, started = _ms_since(started), time.perf_counter()
         if detect:
-            min_face_px = min_face_px or max(
-                self.photo.min_face_px, round(self.photo.min_face_fraction * min(width, height))
-            )
-            boxes = self.detector.find_faces(grey, max(WINDOW_PX, min_face_px))
+            min_face_px = max(WINDOW_PX, min_face_px or self.photo_min_face_px(width, height))
+            boxes = self.detector.find_faces(grey, min_face_px)
         else:
             min_face_px, boxes = None, [Box(0, 0, width, height)]
         detect_ms, started = _ms_since(started), time.perf_counter()
@@ -128,17 +126,28 @@ class VisionEngine:
         timings = Timings(decode_ms, detect_ms, _ms_since(started))
         return Analysis(faces, mood, width, height, timings, min_face_px)
 
-    def open_stream(self) -> StreamSession:
-        return StreamSession(self)
+    def photo_min_face_px(self, width: int, height: int) -> int:
+        """The smallest face a width x height photo is scanned for by default: `photo.min_face_px`, or a
+        fixed fraction of a large photo's shorter side, so that a 12-megapixel photo is not scanned for
+        24-pixel faces."""
+        return max(self.photo.min_face_px, round(self.photo.min_face_fraction * min(width, height)))
+
+    def open_stream(self, of_photos: bool = False) -> StreamSession:
+        """A stream of video frames, or with `of_photos` a series of photos: each scanned for all its faces
+        down to a photo's smallest, as `analyse_photo` scans one, where a stream's smallest face (a share
+        of the frame) would miss a group's; and no face held over from one photo to the next."""
+        return StreamSession(self, of_photos)
 
 
 class StreamSession:
     """One video stream: detect cheaply near tracked faces, fully every few frames, classify, track."""
 
-    def __init__(self, engine: VisionEngine):
+    def __init__(self, engine: VisionEngine, of_photos: bool = False):
         self.engine = engine
         self.options = engine.stream
-        self.tracker = FaceTracker(engine.labels, self.options.half_life_s, self.options.max_missed_frames)
+        self.of_photos = of_photos
+        held_frames = 0 if of_photos else self.options.max_missed_frames
+        self.tracker = FaceTracker(engine.labels, self.options.half_life_s, held_frames)
         self._last_full_scan_s: float | None = None  # so the first frame gets one
         self._frame_shape: tuple[int, ...] | None = None
 
@@ -159,8 +168,12 @@ class StreamSession:
             self.tracker.end_all()
             self._frame_shape = grey.shape
         started = time.perf_counter()
-        min_face_px = max(WINDOW_PX, round(self.options.min_face_fraction * min(width, height)))
-        boxes = self._detect(grey, min_face_px, now_s)
+        if self.of_photos:
+            min_face_px = max(WINDOW_PX, self.engine.photo_min_face_px(width, height))
+            boxes = self.engine.detector.find_faces(grey, min_face_px)
+        else:
+            min_face_px = max(WINDOW_PX, round(self.options.min_face_fraction * min(width, height)))
+            boxes = self._detect(grey, min_face_px, now_s)
         detect_ms, started = _ms_since(started), time.perf_counter()
         self.tracker.update(boxes, self.engine.classify(grey, boxes), now_s)
         timings = Timings(decode_ms, detect_ms, _ms_since(started))

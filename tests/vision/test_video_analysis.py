@@ -13,7 +13,8 @@ from skimage import data
 
 from service.cli import main
 from service.config import Settings
-from service.video import FrameClock, VideoError, analyze_video
+from service.photo_bench import scenes
+from service.video import AnalysedFrame, FrameClock, VideoError, analyze_photos, analyze_video
 from service.vision.annotate import BOX_BGR
 from service.vision.engine import VisionEngine
 from tests.vision.frames import encode
@@ -231,3 +232,25 @@ def test_analyze_leaves_no_files_for_an_input_it_cannot_read_and_refuses_an_out_
     (tmp_path / "taken").write_text("a file")
     assert main(["analyze", str(tmp_path / "broken.jpg"), "--out", str(tmp_path / "taken")]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_a_folders_photos_are_each_scanned_for_all_their_faces_and_none_is_held_over(
+    tmp_path: Path, engine: VisionEngine
+) -> None:
+    """A group photo's faces are far smaller than a stream's smallest face (15 % of the frame's side):
+    each photo of a series is scanned as /predict scans one, and a face is in the rows of the photos
+    that show it only."""
+    group = scenes()[0].grey  # 15 faces 24-120 px in 1280x960
+    album = tmp_path / "album"
+    album.mkdir()
+    (album / "1-group.png").write_bytes(encode(group, "PNG"))
+    (album / "2-nobody.png").write_bytes(encode(scenes()[5].grey, "PNG"))  # the same size, no one in it
+
+    results = list(analyze_photos(sorted(album.iterdir()), engine=engine))
+    frames = [frame for frame in results if isinstance(frame, AnalysedFrame)]
+    assert len(frames) == len(results) == 2
+
+    found_by_predict = engine.analyse_photo(encode(group, "PNG")).faces
+    assert len(found_by_predict) >= 12
+    assert [face.box for face in frames[0].faces] == [face.box for face in found_by_predict]
+    assert frames[1].faces == []
