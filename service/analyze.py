@@ -184,6 +184,10 @@ def named_files(items: Iterable[str]) -> Iterator[Path]:
             yield path
 
 
+VIDEO_TIME_AXIS = "time in the video (s)"
+PHOTO_TIME_AXIS = "photo, in name order (the first is 0)"  # analyze_photos puts them a second apart
+
+
 @dataclass
 class Source:
     """One input opened for analysis: its frames, and what is known of them before the first."""
@@ -193,6 +197,7 @@ class Source:
     total: int  # frames to come, for the progress line; 0 when unknown
     duration_s: float
     copy_fps: float | None = None  # a video's: the frame rate of its annotated copy
+    time_axis: str = VIDEO_TIME_AXIS  # what a frame's time_s counts, in words for the plot
 
 
 class InputError(Exception):
@@ -207,9 +212,11 @@ def open_input(path: Path, engine: VisionEngine, every_s: float | None, annotate
         photos = photos_in(path)
         if not photos:
             raise InputError(f"{path}: no photos ({', '.join(PHOTO_SUFFIXES)}) in this folder")
-        return Source(analyze_photos(photos, engine=engine, with_images=annotate), photos, len(photos), 0.0)
+        frames = analyze_photos(photos, engine=engine, with_images=annotate)
+        return Source(frames, photos, len(photos), 0.0, time_axis=PHOTO_TIME_AXIS)
     if path.suffix.lower() in PHOTO_SUFFIXES:
-        return Source(analyze_photos([path], engine=engine, with_images=annotate), [path], 1, 0.0)
+        frames = analyze_photos([path], engine=engine, with_images=annotate)
+        return Source(frames, [path], 1, 0.0, time_axis=PHOTO_TIME_AXIS)
     try:
         video = open_video(path)
     except VideoError as error:
@@ -275,7 +282,7 @@ class Outputs:
             names.check(target)
         self.rows = RowWriter(files, options.formats, labels)
         self.summary = Summary(str(path), source.duration_s)
-        self.plot = Plot(labels, options.colours) if options.plot else None
+        self.plot = Plot(labels, options.colours, source.time_axis) if options.plot else None
         self._copy: cv2.VideoWriter | None = None
 
     def add(self, frame: AnalysedFrame) -> bool:

@@ -11,12 +11,16 @@ import numpy as np
 import pytest
 from skimage import data
 
+from service.analyze import VIDEO_TIME_AXIS
 from service.cli import main
 from service.config import Settings
 from service.photo_bench import scenes
+from service.timeline import Plot
 from service.video import AnalysedFrame, FrameClock, VideoError, analyze_photos, analyze_video
 from service.vision.annotate import BOX_BGR
 from service.vision.engine import VisionEngine
+from service.vision.faces import Box
+from service.vision.results import EmotionReading, Face
 from tests.vision.frames import encode
 
 FPS = 15
@@ -254,3 +258,13 @@ def test_a_folders_photos_are_each_scanned_for_all_their_faces_and_none_is_held_
     assert len(found_by_predict) >= 12
     assert [face.box for face in frames[0].faces] == [face.box for face in found_by_predict]
     assert frames[1].faces == []
+
+
+def test_a_crowds_plot_draws_the_tracks_seen_longest() -> None:
+    labels = ["happy", "sad"]
+    plot = Plot(labels, {}, VIDEO_TIME_AXIS)
+    reading = EmotionReading.of(labels, np.array([0.7, 0.3]))
+    for index in range(30):  # track t is seen in the first t + 1 frames of 30
+        faces = [Face(Box(0, 0, 10, 10), reading, track) for track in range(20) if index <= track]
+        plot.add(AnalysedFrame("crowd.mp4", index, index / 30, faces, None, 640, 480))
+    assert plot.plotted_tracks() == list(range(12, 20))
