@@ -8,9 +8,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
-from service.vision.images import eight_bit
+from service.vision.images import eight_bit, upright
 from service.vision.results import Face
 
 BOX_BGR = (80, 200, 80)
@@ -19,7 +19,7 @@ BOX_BGR = (80, 200, 80)
 def upright_bgr(data: bytes) -> np.ndarray:
     """The photo (already read once by `decode_grey`) in colour (BGR) and upright: EXIF orientation
     applied, as the engine applies it to the grey image its boxes refer to."""
-    image = eight_bit(ImageOps.exif_transpose(Image.open(io.BytesIO(data)))).convert("RGB")
+    image = eight_bit(upright(Image.open(io.BytesIO(data)))).convert("RGB")
     return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
 
 

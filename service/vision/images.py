@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 # Pillow's names for the formats we decode, and the media types they travel under. MPO is a JPEG with more
 # images after the first (phones write them, with depth or HDR maps); its first image is the photo.
@@ -169,10 +169,38 @@ def decode_grey(data: bytes, limits: ImageLimits) -> np.ndarray:
         check_decode_cost(data, width * height)
     try:
         image.draft("L", image.size)
-        grey = _to_grey(ImageOps.exif_transpose(image))
+        grey = _to_grey(upright(image))
     except (OSError, ValueError, SyntaxError, EOFError):
         raise UndecodableImage("the image is truncated or corrupt") from None
     return np.asarray(grey)
+
+
+EXIF_ORIENTATION = 0x0112
+# How to turn an image stored with each EXIF orientation (2-8; 1 is upright) to show it as a viewer does.
+TURN_FOR_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """`image` turned as its EXIF orientation says, so that boxes refer to the image a viewer sees.
+
+    Only the orientation tag is read: Pillow's `ImageOps.exif_transpose` also rewrites the rest of the
+    EXIF block, and raises TypeError or struct.error on a corrupt one, in photos that open and show fine.
+    An orientation that cannot be read leaves the image as it is stored.
+    """
+    try:
+        orientation = image.getexif().get(EXIF_ORIENTATION, 1)
+    except Exception:  # Pillow's TIFF reader can raise almost anything on corrupt EXIF; it is a nicety
+        orientation = 1
+    turn = TURN_FOR_ORIENTATION.get(orientation) if isinstance(orientation, int) else None
+    return image.transpose(turn) if turn is not None else image
 
 
 def eight_bit(image: Image.Image) -> Image.Image:

@@ -15,7 +15,14 @@ from model.labels import EMOTIONS
 from service.main import create_app
 from service.vision.faces import Box
 from tests.support import vision_settings
-from tests.vision.frames import ASTRONAUT_FACE, astronaut_face_crop, astronaut_grey, encode, png_header_only
+from tests.vision.frames import (
+    ASTRONAUT_FACE,
+    astronaut_face_crop,
+    astronaut_grey,
+    encode,
+    png_header_only,
+    with_orientation,
+)
 
 FACE_KEYS = {"box", "emotion", "confidence", "scores"}
 
@@ -30,6 +37,12 @@ def post_raw(client: TestClient, data: bytes, media_type: str, query: str = "") 
 
 def post_form(client: TestClient, data: bytes, media_type: str = "image/jpeg", field: str = "file") -> Any:
     return client.post("/predict", files={field: ("photo", data, media_type)})
+
+
+def test_a_photo_whose_exif_block_is_corrupt_is_analysed_not_an_error(vision_client: TestClient) -> None:
+    response = post_raw(vision_client, with_orientation(astronaut_grey(), 1, corrupt=True), "image/jpeg")
+    assert response.status_code == 200, response.text
+    assert any(iou_with_astronaut(face["box"]) > 0.5 for face in response.json()["faces"])
 
 
 def test_a_photo_as_a_form_field_gives_faces_image_size_and_mood(vision_client: TestClient) -> None:

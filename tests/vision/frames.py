@@ -40,6 +40,17 @@ def encode(image: np.ndarray, image_format: str = "JPEG", **options: object) -> 
     return buffer.getvalue()
 
 
+def with_orientation(image: np.ndarray, orientation: int, corrupt: bool = False) -> bytes:
+    """A JPEG of `image` whose EXIF says `orientation`; `corrupt`: its Artist tag renumbered as WhitePoint,
+    a number-typed tag now holding text, as a damaged camera file can (Pillow reads it, but cannot
+    write it back)."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x013B] = "Camera"  # Artist
+    data = encode(image, "JPEG", exif=exif)
+    return data.replace(b"\x01\x3b\x00\x02", b"\x01\x3e\x00\x02", 1) if corrupt else data
+
+
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that claims width x height pixels: a valid header and a few bytes of pixel data."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from service.vision.annotate import upright_bgr
 from service.vision.images import (
@@ -22,7 +22,7 @@ from service.vision.images import (
     decode_grey,
     read_photo_file,
 )
-from tests.vision.frames import astronaut_grey, encode, png_header_only
+from tests.vision.frames import astronaut_grey, encode, png_header_only, with_orientation
 
 LIMITS = ImageLimits(max_bytes=8 * 1024 * 1024, max_pixels=40_000_000)
 
@@ -63,6 +63,24 @@ def test_exif_orientation_is_applied_so_boxes_match_what_a_viewer_sees() -> None
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
     assert decode_grey(encode(wide, "JPEG", exif=exif), LIMITS).shape == (300, 100)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_each_exif_orientation_turns_the_image_as_pillow_does(orientation: int) -> None:
+    corner = np.zeros((60, 90), np.uint8)
+    corner[:20, :30] = 255  # a bright top-left corner, to see where it goes
+    data = with_orientation(corner, orientation)
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("L"))
+    np.testing.assert_array_equal(decode_grey(data, LIMITS), expected)
+
+
+def test_a_corrupt_exif_block_still_gives_the_upright_photo() -> None:
+    wide = np.zeros((100, 300), np.uint8)
+    data = with_orientation(wide, 6, corrupt=True)
+    with pytest.raises(TypeError):  # what Pillow's own exif_transpose does with it
+        ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+    assert decode_grey(data, LIMITS).shape == (300, 100)
+    assert upright_bgr(data).shape == (300, 100, 3)
 
 
 def test_refuses_more_bytes_than_the_limit() -> None:
