@@ -36,7 +36,6 @@ from service.video import (
 )
 from service.vision.annotate import draw_faces, write_annotated
 from service.vision.engine import VisionEngine
-from service.vision.errors import ModelError
 from service.vision.images import PHOTO_SUFFIXES, ImageError
 
 FORMATS = ("csv", "jsonl")
@@ -120,11 +119,7 @@ def run(arguments: argparse.Namespace) -> int:
         print(f"moodfeed: {problem}", file=sys.stderr)
         return 2
     settings = Settings()
-    try:
-        engine = VisionEngine.from_settings(settings)
-    except ModelError as error:
-        print(f"moodfeed: {error}", file=sys.stderr)
-        return 2
+    engine = VisionEngine.from_settings(settings)  # a ModelError is said by the CLI, before --out is made
     try:
         arguments.out.mkdir(parents=True, exist_ok=True)
     except OSError as error:

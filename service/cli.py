@@ -65,11 +65,7 @@ def predict(arguments: argparse.Namespace) -> int:
     if arguments.annotate is not None and arguments.annotate.exists() and not arguments.annotate.is_dir():
         print(f"moodfeed: --annotate {arguments.annotate}: not a folder", file=sys.stderr)
         return 2
-    try:
-        engine = VisionEngine.from_settings(Settings())
-    except ModelError as error:
-        print(f"moodfeed: {error}", file=sys.stderr)
-        return 2
+    engine = VisionEngine.from_settings(Settings())
     style = arguments.format or ("table" if sys.stdout.isatty() else "jsonl")
     return predict_photos(
         engine,
@@ -192,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(arguments.run(arguments))
     except ValidationError as error:  # a MOODFEED_* variable that is not a valid setting
         print(f"moodfeed: {settings_problem(error)}", file=sys.stderr)
+        return 2
+    except ModelError as error:  # the model or a cascade is missing or unusable: every command needs them
+        print(f"moodfeed: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nmoodfeed: interrupted", file=sys.stderr)

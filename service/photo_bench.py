@@ -32,7 +32,6 @@ from typing import Any
 import cv2
 import numpy as np
 
-from model.data import load_dataset
 from service.config import Settings
 from service.vision.engine import VisionEngine
 from service.vision.faces import DETECTOR_CASCADE, WINDOW_PX, Box
@@ -114,8 +113,12 @@ def scenes() -> list[Scene]:
 
 def fer2013_scenes(path: Path) -> list[Scene]:
     """FER2013 PublicTest faces (drawn at random, the same every run) pasted into 1024x768 photos."""
+    from model.data import load_dataset  # not at the top: `moodfeed serve` imports this module's neighbours
+
     splits, _ = load_dataset(path)
-    public_test = splits["test"]
+    public_test = splits.get("test")
+    if public_test is None:
+        raise ValueError("no PublicTest faces in it")
     count = len(FER2013_BACKGROUNDS) * len(LIGHTS) * FER2013_FACES_PER_SCENE
     if len(public_test) < count:
         raise ValueError(f"{len(public_test)} PublicTest faces, where the bench pastes {count}")

@@ -6,7 +6,8 @@
 
 Frames are decoded once, in order, by OpenCV's FFmpeg, and go through the same stream path as a webcam
 (tracking, smoothing), timed by the video's own clock rather than the wall clock, so the smoothing means
-the same at any speed of analysis. Nothing is kept but the current frame: memory stays flat however long
+the same at any speed of analysis. A series of photos is scanned photo by photo as `/predict` scans one
+(see `VisionEngine.open_stream`). Nothing is kept but the current frame: memory stays flat however long
 the video is.
 """
 

@@ -13,7 +13,6 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from service.news.fetched import FetchOutcome
 from service.news.fetcher import Fetcher, FetchResult
@@ -94,16 +93,15 @@ class Refresher:
             )
 
     async def _report_failures(self, failed: dict[str, str]) -> None:
-        """One line for a pass's failures: which feeds, why, and when they are tried again."""
+        """One line for a pass's failures: each feed with its reason, and when they are tried again."""
         next_due_s = time.time() + await self._seconds_until_next_due()
         reasons = sorted(set(failed.values()))
-        hosts = ", ".join(sorted({urlsplit(url).hostname or url for url in failed}))
+        each = "; ".join(f"{url}: {error}" for url, error in sorted(failed.items()))
         log.warning(
-            "%d of %d feeds could not be fetched (%s: %s); next try at %s",
+            "%d of %d feeds could not be fetched (%s); next try at %s",
             len(failed),
             len(self.sources),
-            "; ".join(reasons),
-            hosts,
+            each,
             datetime.fromtimestamp(next_due_s, UTC).strftime("%H:%M:%S UTC"),
             extra={"failed_feeds": sorted(failed), "reasons": reasons},
         )

@@ -103,16 +103,15 @@ class VisionEngine:
     ) -> Analysis:
         """Every face in a photo (or the whole photo as one face if not `detect`) with its emotion.
 
-        `min_face_px` trades thoroughness for speed; by default it is `photo.min_face_px`, or a fixed
-        fraction of a large photo's shorter side so that a 12-megapixel upload is not scanned for
-        24-pixel faces. `limits` replaces the upload limits (for a local file). Raises an `ImageError` for
-        bytes it will not analyse.
+        `min_face_px` trades thoroughness for speed (by default `photo_min_face_px`). `limits` replaces
+        the upload limits (for a local file). Raises an `ImageError` for bytes it will not analyse.
         """
         started = time.perf_counter()
         grey = decode_grey(data, limits or self.photo.limits)
         height, width = grey.shape
         decode_ms, started = _ms_since(started), time.perf_counter()
         if detect:
+            # The CLI and the API refuse a min_face under WINDOW_PX; a caller in Python may pass one.
             min_face_px = max(WINDOW_PX, min_face_px or self.photo_min_face_px(width, height))
             boxes = self.detector.find_faces(grey, min_face_px)
         else:
@@ -130,7 +129,8 @@ class VisionEngine:
         """The smallest face a width x height photo is scanned for by default: `photo.min_face_px`, or a
         fixed fraction of a large photo's shorter side, so that a 12-megapixel photo is not scanned for
         24-pixel faces."""
-        return max(self.photo.min_face_px, round(self.photo.min_face_fraction * min(width, height)))
+        fraction = round(self.photo.min_face_fraction * min(width, height))
+        return max(WINDOW_PX, self.photo.min_face_px, fraction)
 
     def open_stream(self, of_photos: bool = False) -> StreamSession:
         """A stream of video frames, or with `of_photos` a series of photos: each scanned for all its faces
@@ -140,7 +140,8 @@ class VisionEngine:
 
 
 class StreamSession:
-    """One video stream: detect cheaply near tracked faces, fully every few frames, classify, track."""
+    """One video stream: detect cheaply near tracked faces, fully every few frames, classify, track. Or,
+    `of_photos`, a series of photos: each scanned fully as a photo is, its faces tracked into the next."""
 
     def __init__(self, engine: VisionEngine, of_photos: bool = False):
         self.engine = engine
@@ -169,7 +170,7 @@ class StreamSession:
             self._frame_shape = grey.shape
         started = time.perf_counter()
         if self.of_photos:
-            min_face_px = max(WINDOW_PX, self.engine.photo_min_face_px(width, height))
+            min_face_px = self.engine.photo_min_face_px(width, height)
             boxes = self.engine.detector.find_faces(grey, min_face_px)
         else:
             min_face_px = max(WINDOW_PX, round(self.options.min_face_fraction * min(width, height)))

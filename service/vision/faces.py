@@ -36,7 +36,7 @@ VERIFIER_CASCADE = CASCADE_DIR / "haarcascade_frontalface_alt2.xml"
 WINDOW_PX = 24  # the side of the window both cascades were trained on: the smallest face they can see
 MAX_FACE_PX = 65_535  # no image we take is larger on either side (JPEG's own limit); a larger face is no face
 SCAN_FACE_PX = 30  # frames are shrunk until the smallest face wanted is this tall
-SCALE_STEP = 1.1  # between the scales of a tracking window's scan, as in OpenCV's default
+SCALE_STEP = 1.1  # between the scales of a tracking window's and the verifier's scans, as OpenCV's default
 # OpenCV moves its window two pixels at a time while it shrinks the image less than twice, and one pixel
 # at a time beyond that: four times the windows per pixel for every face of 48 px and up. So a frame is
 # scanned an octave at a time, each octave in a copy halved again (`_detections`), for faces of 24-47 px
@@ -51,7 +51,8 @@ PHOTO_NEIGHBOURS = 0  # a photo's thorough scan takes every candidate, however a
 STREAM_NEIGHBOURS = 2
 TRACK_NEIGHBOURS = 3  # fewer than stock's 5: the verifier, not the neighbour count, rejects false faces
 GROUP_EPS = 0.2  # how far apart two detections of one face may lie, as in OpenCV's own grouping
-# The unequalised image is scanned from its second octave on: faces of 48 px and up, a quarter of the cost.
+# The unequalised image is scanned from its second octave on (faces of twice WINDOW_PX and up in the
+# scanned copy): a quarter of the cost.
 RAW_FIRST_OCTAVE = 1
 VERIFY_NEIGHBOURS = 3
 VERIFY_MARGIN = 0.3  # the verifier looks this fraction of the face's side around the candidate
@@ -185,9 +186,9 @@ class FaceDetector:
         return self._scan(grey, min_face_px, STREAM_NEIGHBOURS, STREAM_SCALES_PER_OCTAVE)
 
     def _scan(self, grey: np.ndarray, min_face_px: int, neighbours: int, scales_per_octave: int) -> list[Box]:
-        """The frame's equalised copy scanned for every face, and the frame as it is for faces of 48 px and
-        up (equalising can flatten a large blown-out face); the candidates found by more than `neighbours`
-        windows, each confirmed in the image it was found in."""
+        """The frame's equalised copy scanned for every face, and its unequalised copy for faces from the
+        second octave up (equalising can flatten a large blown-out face); the candidates found by more
+        than `neighbours` windows, each confirmed in the image it was found in."""
         if min_face_px > min(grey.shape):  # no such face fits, and shrinking for one could leave no pixels
             return []
         factor, min_size_px = _scan_scale(min_face_px)

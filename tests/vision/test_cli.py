@@ -67,12 +67,20 @@ def test_predict_names_each_unreadable_file_and_exits_1(
     assert len(captured.out.splitlines()) == 1  # the good photo still got its answer
 
 
-def test_predict_without_a_model_says_so_and_exits_2(
-    photo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("command", ["predict", "analyze", "bench"])
+def test_every_command_without_a_model_says_so_and_exits_2(
+    command: str,
+    photo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("MOODFEED_MODEL_PATH", str(tmp_path / "missing.onnx"))
-    assert main(["predict", str(photo)]) == 2
+    out = str(tmp_path / "out")
+    inputs = {"predict": [str(photo)], "analyze": [str(photo), "--out", out], "bench": []}[command]
+    assert main([command, *inputs]) == 2
     assert "missing.onnx not found" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_predict_refuses_a_min_face_the_cascade_cannot_see(
