@@ -28,6 +28,8 @@ from service.outputs import OutputFiles, OutputNames, opencv_name, readable_name
 from service.photos import photos_in
 from service.timeline import Plot, RowWriter, Summary, page_colours
 from service.video import (
+    PHOTO_TIME_AXIS,
+    VIDEO_TIME_AXIS,
     AnalysedFrame,
     VideoError,
     analyze_photos,
@@ -177,10 +179,6 @@ def named_files(items: Iterable[str]) -> Iterator[Path]:
             yield from photos_in(path)
         else:
             yield path
-
-
-VIDEO_TIME_AXIS = "time in the video (s)"
-PHOTO_TIME_AXIS = "photo, in name order (the first is 0)"  # analyze_photos puts them a second apart
 
 
 @dataclass

@@ -47,6 +47,11 @@ VIDEO_TYPES = {
 VIDEO_KINDS = ", ".join(VIDEO_TYPES.values())
 
 DEFAULT_FPS = 30.0  # for a file that does not say its frame rate
+# A series of photos is put this far apart on its timeline: a photo's time_s is its place in the series,
+# and a summary's duration and stretches count photos.
+PHOTO_SPACING_S = 1.0
+VIDEO_TIME_AXIS = "time in the video (s)"  # what a frame's time_s counts, in words for a plot's axis
+PHOTO_TIME_AXIS = "photo, in name order (the first is 0)"  # ...and a photo's, PHOTO_SPACING_S apart
 # No camera films faster: a video with more frames than this per second of its limit is past the limit,
 # whatever its timestamps say.
 MAX_FPS = 240.0
@@ -260,12 +265,12 @@ def _next_due(time_s: float, every_s: float) -> float:
 
 def analyze_photos(
     paths: Sequence[Path],
-    every_s: float = 1.0,
     engine: VisionEngine | None = None,
     with_images: bool = False,
 ) -> Iterator[AnalysedFrame | tuple[Path, ImageError | OSError]]:
-    """Photos as a series, `every_s` apart (see `VisionEngine.open_stream`; `with_images`: each with its
-    colour image, upright as its boxes are); an unreadable photo is yielded as (path, error) and skipped."""
+    """Photos as a series, `PHOTO_SPACING_S` apart on its timeline (see `VisionEngine.open_stream`;
+    `with_images`: each with its colour image, upright as its boxes are); an unreadable photo is yielded
+    as (path, error) and skipped."""
     engine = engine or VisionEngine.from_settings(Settings())
     session = engine.open_stream(of_photos=True)
     for index, path in enumerate(paths):
@@ -275,11 +280,11 @@ def analyze_photos(
         except (ImageError, OSError) as error:
             yield path, error
             continue
-        analysis = session.analyse_grey(grey, now_s=index * every_s)
+        analysis = session.analyse_grey(grey, now_s=index * PHOTO_SPACING_S)
         yield AnalysedFrame(
             str(path),
             index,
-            index * every_s,
+            index * PHOTO_SPACING_S,
             analysis.faces,
             analysis.mood,
             analysis.width,

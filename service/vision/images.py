@@ -16,11 +16,29 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-# Pillow's names for the formats we decode, and the media types they travel under. MPO is a JPEG with more
-# images after the first (phones write them, with depth or HDR maps); its first image is the photo.
-MEDIA_TYPE_BY_FORMAT = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+@dataclass(frozen=True, slots=True)
+class PhotoFormat:
+    """A photo format we take: its name as people know it, its media type, its file name suffixes and
+    Pillow's names for it."""
+
+    name: str
+    media_type: str
+    suffixes: tuple[str, ...]
+    pillow_formats: tuple[str, ...]
+
+
+# MPO is a JPEG with more images after the first (phones write them, with depth or HDR maps); its first
+# image is the photo.
+PHOTO_FORMATS = (
+    PhotoFormat("JPEG", "image/jpeg", (".jpg", ".jpeg"), ("JPEG", "MPO")),
+    PhotoFormat("PNG", "image/png", (".png",), ("PNG",)),
+    PhotoFormat("WebP", "image/webp", (".webp",), ("WEBP",)),
+)
+MEDIA_TYPE_BY_FORMAT = {name: kind.media_type for kind in PHOTO_FORMATS for name in kind.pillow_formats}
 ACCEPTED_MEDIA_TYPES = frozenset(MEDIA_TYPE_BY_FORMAT.values())
-PHOTO_KINDS = "JPEG, PNG or WebP"  # the formats above, as people name them in messages
+PHOTO_KINDS = ", ".join(kind.name for kind in PHOTO_FORMATS[:-1]) + f" or {PHOTO_FORMATS[-1].name}"
+PHOTO_SUFFIXES = tuple(suffix for kind in PHOTO_FORMATS for suffix in kind.suffixes)  # predict, analyze
 # What a JPEG may take to decode: ordinary progressive files have about ten scans; scans x pixels is
 # capped so that a 40-megapixel photo gets ten (about 2 s of decoding at worst) and a 1080p frame 40.
 MAX_JPEG_SCANS = 40
@@ -63,9 +81,8 @@ class ImageLimits:
     max_pixels: int
 
 
-# The file names `moodfeed predict` and `moodfeed analyze` take for photos, and the limits for a local file:
-# it is the user's own, so no upload limit, only what memory allows (a 250-megapixel photo).
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+# The limits for a local file (`moodfeed predict`, `moodfeed analyze`): it is the user's own, so no upload
+# limit, only what memory allows (a 250-megapixel photo).
 LOCAL_FILE_LIMITS = ImageLimits(max_bytes=1 << 30, max_pixels=250_000_000)
 
 

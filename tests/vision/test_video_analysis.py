@@ -11,12 +11,18 @@ import numpy as np
 import pytest
 from skimage import data
 
-from service.analyze import VIDEO_TIME_AXIS
 from service.cli import main
 from service.config import Settings
 from service.photo_bench import scenes
 from service.timeline import Plot
-from service.video import AnalysedFrame, FrameClock, VideoError, analyze_photos, analyze_video
+from service.video import (
+    VIDEO_TIME_AXIS,
+    AnalysedFrame,
+    FrameClock,
+    VideoError,
+    analyze_photos,
+    analyze_video,
+)
 from service.vision.annotate import BOX_BGR
 from service.vision.engine import VisionEngine
 from service.vision.faces import Box
