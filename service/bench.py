@@ -30,14 +30,11 @@ from PIL import Image
 from service.config import Settings
 from service.localserver import served, stream_url
 from service.photo_bench import (
-    ASTRONAUT_FACE,
     STOCK_MIN_FACE_PX,
-    astronaut_face,
     compare_all,
     fer_detections,
     fer_version,
     read_fer2013_scenes,
-    skimage_grey,
     stock_haar,
 )
 from service.timing import CallTimes, time_each
@@ -45,6 +42,7 @@ from service.vision.classifier import crop_faces
 from service.vision.engine import VisionEngine
 from service.vision.faces import Box
 from service.vision.images import decode_grey
+from service.vision.samples import ASTRONAUT_FACE, astronaut_face, skimage_grey
 
 FRAME_SHAPE = (480, 640)
 JPEG_HEADERS = {"Content-Type": "image/jpeg"}

@@ -35,8 +35,8 @@ import numpy as np
 from service.config import Settings
 from service.vision.engine import VisionEngine
 from service.vision.faces import DETECTOR_CASCADE, WINDOW_PX, Box
+from service.vision.samples import astronaut_face, skimage_grey
 
-ASTRONAUT_FACE = Box(177, 66, 95, 95)  # in skimage's 512x512 astronaut, framed as the cascade frames faces
 STOCK_SCALE, STOCK_NEIGHBOURS, STOCK_MIN_FACE_PX = 1.1, 5, 24  # OpenCV's usual call
 FOUND_IOU = 0.3
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"  # the fer runners live in the checkout
@@ -51,21 +51,6 @@ FER2013_BACKGROUNDS = (
 )
 FER2013_FACES_PER_SCENE = 6
 FER2013_SIDES = (35, 120)
-
-
-def skimage_grey(name: str) -> np.ndarray:
-    """One of scikit-image's sample photos, in grey."""
-    try:
-        from skimage import data
-    except ImportError:
-        sys.exit("moodfeed bench: needs scikit-image for its test photos: pip install 'moodfeed[test]'")
-    image = getattr(data, name)()
-    return np.asarray(image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
-
-
-def astronaut_face() -> np.ndarray:
-    face = ASTRONAUT_FACE
-    return skimage_grey("astronaut")[face.y : face.y + face.h, face.x : face.x + face.w]
 
 
 @dataclass(frozen=True, slots=True)

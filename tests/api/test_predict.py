@@ -14,10 +14,9 @@ from PIL import Image
 from model.labels import EMOTIONS
 from service.main import create_app
 from service.vision.faces import Box
+from service.vision.samples import ASTRONAUT_FACE, astronaut_face
 from tests.support import vision_settings
 from tests.vision.frames import (
-    ASTRONAUT_FACE,
-    astronaut_face_crop,
     astronaut_grey,
     encode,
     png_header_only,
@@ -89,7 +88,7 @@ def test_boxes_are_in_the_pixels_of_the_photo_as_seen_after_exif_rotation(vision
 
 
 def test_detect_false_reads_the_whole_image_as_one_face(vision_client: TestClient) -> None:
-    body = post_raw(vision_client, encode(astronaut_face_crop()), "image/jpeg", "?detect=false").json()
+    body = post_raw(vision_client, encode(astronaut_face()), "image/jpeg", "?detect=false").json()
     assert [face["box"] for face in body["faces"]] == [{"x": 0, "y": 0, "w": 95, "h": 95}]
     assert body["min_face"] is None
 

@@ -18,8 +18,8 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from service.photo_bench import ASTRONAUT_FACE  # Eileen Collins' face, as stock Haar boxes it
 from service.vision.faces import Box
+from service.vision.samples import ASTRONAUT_FACE  # Eileen Collins' face
 
 REPO = Path(__file__).resolve().parents[2]
 FER2013 = REPO.parent / "shared/data/fer2013/fer2013.csv.gz"
@@ -84,11 +84,6 @@ def webcam_face_box(shift_x: int = 0, shift_y: int = 0) -> Box:
     """Where `webcam_frame` put the astronaut's face."""
     scale = 110 / ASTRONAUT_FACE.w
     return ASTRONAUT_FACE.scaled(scale).shifted(60 + shift_x, 10 + shift_y)
-
-
-def astronaut_face_crop() -> np.ndarray:
-    face = ASTRONAUT_FACE
-    return astronaut_grey()[face.y : face.y + face.h, face.x : face.x + face.w]
 
 
 def paste(background: np.ndarray, face: np.ndarray, boxes: list[Box]) -> np.ndarray:

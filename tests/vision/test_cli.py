@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from service.cli import main
-from tests.vision.frames import ASTRONAUT_FACE, astronaut_grey, encode
+from service.vision.samples import ASTRONAUT_FACE
+from tests.vision.frames import astronaut_grey, encode
 
 
 @pytest.fixture

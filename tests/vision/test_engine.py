@@ -13,9 +13,8 @@ from service.config import Settings
 from service.vision.engine import VisionEngine
 from service.vision.faces import Box
 from service.vision.images import UndecodableImage
+from service.vision.samples import ASTRONAUT_FACE, astronaut_face
 from tests.vision.frames import (
-    ASTRONAUT_FACE,
-    astronaut_face_crop,
     astronaut_grey,
     encode,
     paste,
@@ -44,7 +43,7 @@ def test_a_photo_gives_its_faces_with_emotions_its_size_and_a_mood(engine: Visio
 
 
 def test_without_detection_the_whole_photo_is_one_face(engine: VisionEngine) -> None:
-    analysis = engine.analyse_photo(encode(astronaut_face_crop()), detect=False)
+    analysis = engine.analyse_photo(encode(astronaut_face()), detect=False)
     assert [(face.box.x, face.box.y, face.box.w, face.box.h) for face in analysis.faces] == [(0, 0, 95, 95)]
     assert analysis.min_face_px is None
 
@@ -61,13 +60,13 @@ def test_a_large_photo_is_scanned_for_faces_in_proportion_to_its_size(engine: Vi
 
 def test_the_caller_chooses_the_smallest_face(engine: VisionEngine) -> None:
     boxes = [Box(40, 60, 50, 50), Box(250, 40, 140, 140)]
-    frame = paste(np.full((480, 640), 110, np.uint8), astronaut_face_crop(), boxes)
+    frame = paste(np.full((480, 640), 110, np.uint8), astronaut_face(), boxes)
     assert len(engine.analyse_photo(encode(frame), min_face_px=24).faces) == 2
     assert len(engine.analyse_photo(encode(frame), min_face_px=100).faces) == 1
 
 
 def test_the_mood_of_a_bright_and_a_dark_face_leans_to_the_larger(engine: VisionEngine) -> None:
-    face = astronaut_face_crop()
+    face = astronaut_face()
     bright = np.clip(face.astype(int) + 90, 0, 255).astype(np.uint8)
     dark = (face * 0.3).astype(np.uint8)
     frame = paste(np.full((480, 640), 128, np.uint8), bright, [Box(40, 100, 200, 200)])

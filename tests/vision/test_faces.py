@@ -14,9 +14,8 @@ from service.photo_bench import scenes, score, stock_haar
 from service.vision import faces
 from service.vision.errors import ModelError
 from service.vision.faces import Box, FaceDetector, merge_overlapping
+from service.vision.samples import ASTRONAUT_FACE, astronaut_face
 from tests.vision.frames import (
-    ASTRONAUT_FACE,
-    astronaut_face_crop,
     astronaut_grey,
     fer_faces,
     paste,
@@ -91,7 +90,7 @@ def test_a_streams_quick_scan_finds_a_face_of_any_size_it_looks_for(detector: Fa
 
 def test_finds_several_faces_largest_first(detector: FaceDetector) -> None:
     boxes = [Box(40, 60, 60, 60), Box(250, 40, 140, 140), Box(480, 200, 95, 95)]
-    frame = paste(np.full((480, 640), 110, np.uint8), astronaut_face_crop(), boxes)
+    frame = paste(np.full((480, 640), 110, np.uint8), astronaut_face(), boxes)
     faces = detector.find_faces(frame, 24)
     assert [face.w for face in faces] == sorted((face.w for face in faces), reverse=True)
     assert matched(faces, boxes) == (3, 0)
@@ -100,7 +99,7 @@ def test_finds_several_faces_largest_first(detector: FaceDetector) -> None:
 
 def test_min_face_skips_smaller_faces(detector: FaceDetector) -> None:
     boxes = [Box(40, 60, 50, 50), Box(250, 40, 140, 140)]
-    frame = paste(np.full((480, 640), 110, np.uint8), astronaut_face_crop(), boxes)
+    frame = paste(np.full((480, 640), 110, np.uint8), astronaut_face(), boxes)
     faces = detector.find_faces(frame, 100)
     assert len(faces) == 1 and faces[0].iou(boxes[1]) > 0.5
 
@@ -203,7 +202,7 @@ def test_on_the_bench_scenes_finds_more_faces_than_stock_haar_and_at_most_one_fa
 def test_a_photos_scan_finds_a_face_at_every_size_across_its_octaves(detector: FaceDetector) -> None:
     """Each octave of the pyramid is scanned in its own halved copy; a face whose size falls where one
     octave ends and the next begins (48, 96, 192 px) must be found as surely as any other."""
-    face = astronaut_face_crop()
+    face = astronaut_face()
     missed = []
     for side in [*range(24, 60, 3), *range(84, 110, 4), 180, 192, 200]:
         box = Box(30, 40, side, side)
