@@ -25,7 +25,7 @@ import cv2
 from service.config import Settings
 from service.exits import INTERRUPTED
 from service.outputs import OutputFiles, OutputNames, opencv_name, readable_name
-from service.photos import photos_in
+from service.photos import no_photos_in, photos_in, reason
 from service.timeline import Plot, RowWriter, Summary, page_colours
 from service.video import (
     PHOTO_TIME_AXIS,
@@ -204,7 +204,7 @@ def open_input(path: Path, engine: VisionEngine, every_s: float | None, annotate
     if path.is_dir():
         photos = photos_in(path)
         if not photos:
-            raise InputError(f"{path}: no photos ({', '.join(PHOTO_SUFFIXES)}) in this folder")
+            raise InputError(no_photos_in(path))
         frames = analyze_photos(photos, engine=engine, with_images=annotate)
         return Source(frames, photos, len(photos), 0.0, time_axis=PHOTO_TIME_AXIS)
     if path.suffix.lower() in PHOTO_SUFFIXES:
@@ -240,7 +240,7 @@ def analyse_input(path: Path, names: OutputNames, engine: VisionEngine, options:
         for done, frame in enumerate(source.frames, start=1):
             if isinstance(frame, tuple):  # a photo of a folder that could not be read
                 photo, problem = frame
-                print(f"moodfeed: {photo}: {getattr(problem, 'strerror', None) or problem}", file=sys.stderr)
+                print(f"moodfeed: {photo}: {reason(problem)}", file=sys.stderr)
                 ok = False
                 continue
             outputs = outputs or Outputs(path, source, names, options, labels)

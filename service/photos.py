@@ -19,6 +19,16 @@ from service.vision.images import LOCAL_FILE_LIMITS, PHOTO_SUFFIXES, ImageError,
 FORMATS = ("table", "jsonl", "csv")
 
 
+def no_photos_in(folder: Path) -> str:
+    """What a folder without photos is told, by `predict` and `analyze` alike."""
+    return f"{folder}: no photos ({', '.join(PHOTO_SUFFIXES)}) in this folder"
+
+
+def reason(error: OSError | ImageError) -> str:
+    """Why a photo could not be read, in words: an OSError's own text without its errno and file name."""
+    return str(getattr(error, "strerror", None) or error)
+
+
 def photos_in(folder: Path) -> list[Path]:
     """The photos in `folder` and below, in name order."""
     return sorted(
@@ -95,16 +105,14 @@ def predict_photos(
     failures = 0
     for path in paths:
         if path.is_dir():
-            print(
-                f"moodfeed: {path}: no photos ({', '.join(PHOTO_SUFFIXES)}) in this folder", file=sys.stderr
-            )
+            print(f"moodfeed: {no_photos_in(path)}", file=sys.stderr)
             failures += 1
             continue
         try:
             data = read_photo_file(path)
             analysis = engine.analyse_photo(data, detect, min_face, limits=LOCAL_FILE_LIMITS)
         except (OSError, ImageError) as error:
-            print(f"moodfeed: {path}: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
+            print(f"moodfeed: {path}: {reason(error)}", file=sys.stderr)
             failures += 1
             continue
         report.add(path, PredictOut.of(analysis))

@@ -13,8 +13,12 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from model.data import DEFAULT_DATA
 from model.labels import EMOTIONS
 from service.config import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+FER2013 = (REPO / DEFAULT_DATA).resolve()  # shared beside the repository, never copied into it
 
 # What the page served by TestClient sends with its WebSocket handshake.
 PAGE_ORIGIN = {"Origin": "http://testserver"}

@@ -18,8 +18,8 @@ from model import train
 from model.data import FACE_SIDE
 from model.export import export
 from model.labels import EMOTIONS
+from tests.support import FER2013
 
-FER2013 = Path(__file__).resolve().parents[3] / "shared/data/fer2013/fer2013.csv.gz"
 TINY_WIDTHS = "(8,16,16,16)"
 
 
@@ -115,5 +115,5 @@ def faces() -> Callable[[int, int], tuple[np.ndarray, np.ndarray]]:
 def fer2013() -> Path:
     """The real FER2013 CSV; tests that need it skip where it is absent."""
     if not FER2013.exists():
-        pytest.skip(f"FER2013 is not at {FER2013.resolve()}")
+        pytest.skip(f"FER2013 is not at {FER2013}")
     return FER2013

@@ -10,7 +10,6 @@ import io
 import struct
 import zlib
 from functools import cache
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -20,9 +19,8 @@ from skimage import data
 
 from service.vision.faces import Box
 from service.vision.samples import ASTRONAUT_FACE  # Eileen Collins' face
+from tests.support import FER2013
 
-REPO = Path(__file__).resolve().parents[2]
-FER2013 = REPO.parent / "shared/data/fer2013/fer2013.csv.gz"
 FRAME_SIZE = (480, 640)  # height, width: a webcam frame
 
 
