@@ -38,9 +38,9 @@ from service.photo_bench import (
     stock_haar,
 )
 from service.timing import CallTimes, time_each
+from service.vision.boxes import Box
 from service.vision.classifier import crop_faces
 from service.vision.engine import VisionEngine
-from service.vision.faces import Box
 from service.vision.images import decode_grey
 from service.vision.samples import ASTRONAUT_FACE, astronaut_face, skimage_grey
 

@@ -33,8 +33,9 @@ import cv2
 import numpy as np
 
 from service.config import Settings
+from service.vision.boxes import Box
 from service.vision.engine import VisionEngine
-from service.vision.faces import DETECTOR_CASCADE, WINDOW_PX, Box
+from service.vision.faces import DETECTOR_CASCADE, WINDOW_PX
 from service.vision.samples import astronaut_face, skimage_grey
 
 STOCK_SCALE, STOCK_NEIGHBOURS, STOCK_MIN_FACE_PX = 1.1, 5, 24  # OpenCV's usual call

@@ -10,7 +10,7 @@ from typing import Any, Protocol, Self
 
 from pydantic import BaseModel, Field
 
-from service.vision.faces import Box
+from service.vision.boxes import Box
 from service.vision.results import Analysis, Face, Timings
 
 DECIMALS = 4

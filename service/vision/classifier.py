@@ -19,8 +19,8 @@ import numpy as np
 import onnxruntime as ort
 
 from model import runtime
+from service.vision.boxes import Box
 from service.vision.errors import ModelError
-from service.vision.faces import Box
 from service.vision.kernels import PROBE_FACES, KernelCheck, compare, cpu_description, probe_faces
 
 log = logging.getLogger(__name__)

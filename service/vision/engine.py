@@ -14,8 +14,9 @@ import cv2
 import numpy as np
 
 from service.config import Settings
+from service.vision.boxes import Box
 from service.vision.classifier import EmotionClassifier, crop_faces
-from service.vision.faces import WINDOW_PX, Box, FaceDetector
+from service.vision.faces import WINDOW_PX, FaceDetector
 from service.vision.images import ImageLimits, decode_grey
 from service.vision.results import Analysis, EmotionReading, Face, Timings, blend
 from service.vision.tracker import MATCH_IOU, FaceTracker

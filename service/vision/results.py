@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.vision.faces import Box
+from service.vision.boxes import Box
 
 
 @dataclass(frozen=True, slots=True)

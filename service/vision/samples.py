@@ -11,7 +11,7 @@ import sys
 import cv2
 import numpy as np
 
-from service.vision.faces import Box
+from service.vision.boxes import Box
 
 ASTRONAUT_FACE = Box(177, 66, 95, 95)  # in skimage's 512x512 astronaut, framed as the cascade frames faces
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.vision.faces import Box
+from service.vision.boxes import Box
 from service.vision.results import EmotionReading, Face, blend
 
 MATCH_IOU = 0.3  # a detection overlapping a track's last box at least this much continues that track

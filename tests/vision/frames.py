@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from service.vision.faces import Box
+from service.vision.boxes import Box
 from service.vision.samples import ASTRONAUT_FACE  # Eileen Collins' face
 from tests.support import FER2013
 

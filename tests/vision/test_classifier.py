@@ -10,9 +10,9 @@ import pytest
 
 from model.labels import EMOTIONS
 from service.config import MODEL_DIR
+from service.vision.boxes import Box
 from service.vision.classifier import EmotionClassifier, crop_faces
 from service.vision.errors import ModelError
-from service.vision.faces import Box
 from service.vision.samples import ASTRONAUT_FACE
 from tests.support import write_tiny_model
 from tests.vision.frames import astronaut_grey, fer_faces

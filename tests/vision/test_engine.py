@@ -10,8 +10,8 @@ import pytest
 from skimage import data
 
 from service.config import Settings
+from service.vision.boxes import Box
 from service.vision.engine import VisionEngine
-from service.vision.faces import Box
 from service.vision.images import UndecodableImage
 from service.vision.samples import ASTRONAUT_FACE, astronaut_face
 from tests.vision.frames import (

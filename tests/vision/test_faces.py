@@ -12,8 +12,9 @@ from skimage import data
 from service import photo_bench
 from service.photo_bench import scenes, score, stock_haar
 from service.vision import faces
+from service.vision.boxes import Box, merge_overlapping
 from service.vision.errors import ModelError
-from service.vision.faces import Box, FaceDetector, merge_overlapping
+from service.vision.faces import FaceDetector
 from service.vision.samples import ASTRONAUT_FACE, astronaut_face
 from tests.vision.frames import (
     astronaut_grey,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model.labels import EMOTIONS
-from service.vision.faces import Box
+from service.vision.boxes import Box
 from service.vision.tracker import FaceTracker
 
 LABELS = EMOTIONS

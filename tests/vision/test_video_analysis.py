@@ -24,8 +24,8 @@ from service.video import (
     analyze_video,
 )
 from service.vision.annotate import BOX_BGR
+from service.vision.boxes import Box
 from service.vision.engine import VisionEngine
-from service.vision.faces import Box
 from service.vision.results import EmotionReading, Face
 from tests.vision.frames import encode
 
