@@ -23,7 +23,7 @@ class ClientShares:
         self._by_client: dict[str, CapacityLimiter] = {}
         self._users: Counter[str] = Counter()
 
-    def waiting_clients(self) -> int:
+    def clients_holding_or_waiting(self) -> int:
         """Client addresses holding or waiting for a slot now."""
         return len(self._users)
 

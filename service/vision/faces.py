@@ -1,6 +1,6 @@
 """Find faces in grey frames with OpenCV's Haar cascades: thoroughly in photos, cheaply in video.
 
-Detection, not the emotion model, is what costs time, so every path scans as few pixels as it can:
+Detection is most of what a photo costs, so every path scans as few pixels as it can:
 the frame is shrunk until the smallest face wanted is 30 px tall (the cascade's window is 24 px, but
 right at that size it misses faces), and in video the faces already being tracked are looked for only
 in a small window around where they were.
@@ -10,11 +10,7 @@ and loses nothing in ordinary light, one octave of face sizes at a time (see `OC
 detections are cut by asking a second, differently trained cascade (`alt2`) to confirm each candidate in
 the image it was found in, near where it was found; so a photo's scan can take every candidate, even one
 found by a single window, where stock Haar asks for five neighbours, and find more faces with fewer
-false ones. On 108 FER2013 PublicTest faces pasted 35-120 px tall into six of scikit-image's photos in
-ordinary, dim and washed-out light (`python -m service.photo_bench --fer2013 ...`), one thread, detection
-and emotions: 72 found with 3 false detections in 302 ms a photo, where stock Haar (scale 1.1, 5
-neighbours, minSize 24; detection alone) finds 67 with 8 in 273 ms, and one pyramid over every size
-(before octaves) found 72 with 4 in 674 ms.
+false ones (measured by `python -m service.photo_bench`, whose figures are in the README's "Speed").
 """
 
 from __future__ import annotations

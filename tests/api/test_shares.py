@@ -34,7 +34,7 @@ async def test_idle_clients_are_forgotten() -> None:
     shares = ClientShares(total=2, per_client=1)
     async with shares.slot("a"):
         pass
-    assert shares.waiting_clients() == 0
+    assert shares.clients_holding_or_waiting() == 0
 
 
 @pytest.fixture
