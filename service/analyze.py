@@ -13,32 +13,21 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
-import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-
-import cv2
 
 from service.config import Settings
 from service.exits import INTERRUPTED
-from service.outputs import OutputFiles, OutputNames, opencv_name, readable_name
-from service.photos import no_photos_in, photos_in, reason
-from service.timeline import Plot, RowWriter, Summary, page_colours
+from service.inputs import InputError, expand, named_files, open_input
+from service.outputs import OutputNames, opencv_name, readable_name
+from service.photos import reason
+from service.timeline import page_colours
 from service.video import (
-    PHOTO_TIME_AXIS,
-    VIDEO_TIME_AXIS,
-    AnalysedFrame,
     VideoError,
-    analyze_photos,
-    analyze_video,
-    open_video,
 )
-from service.vision.annotate import draw_faces, write_annotated
 from service.vision.engine import VisionEngine
-from service.vision.images import PHOTO_SUFFIXES, ImageError
+from service.writers import Options, Outputs
 
 FORMATS = ("csv", "jsonl")
 
@@ -90,30 +79,6 @@ class Progress:
     def close(self) -> None:
         if self.enabled:
             print(file=sys.stderr)
-
-
-def expand(inputs: list[str]) -> Iterator[Path]:
-    """The inputs as paths; `-` reads one path per line from stdin."""
-    for item in inputs:
-        if item == "-":
-            # A line is a name as it is, spaces and all (and in any encoding: read as the file system's
-            # bytes); only its line ending is not part of it.
-            lines = (os.fsdecode(line.rstrip(b"\r\n")) for line in sys.stdin.buffer)
-            yield from (Path(line) for line in lines if line.strip())
-        else:
-            yield Path(item)
-
-
-@dataclass(frozen=True)
-class Options:
-    """What the command line asked to be written for each input."""
-
-    out: Path
-    formats: frozenset[str]
-    every_s: float | None
-    plot: bool
-    annotate: bool
-    colours: dict[str, str]  # the page's colour for each emotion, for the plots
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -171,57 +136,6 @@ def row_formats(text: str) -> frozenset[str]:
     return asked if asked <= set(FORMATS) else frozenset()
 
 
-def named_files(items: Iterable[str]) -> Iterator[Path]:
-    """The files the inputs name: each file itself, each folder's photos."""
-    for item in items:
-        path = Path(item)
-        if "\0" not in item and path.is_dir():
-            yield from photos_in(path)
-        else:
-            yield path
-
-
-@dataclass
-class Source:
-    """One input opened for analysis: its frames, and what is known of them before the first."""
-
-    frames: Iterator[AnalysedFrame | tuple[Path, ImageError | OSError]]
-    reads: list[Path]  # the files it reads, which no output may replace
-    total: int  # frames to come, for the progress line; 0 when unknown
-    duration_s: float
-    copy_fps: float | None = None  # a video's: the frame rate of its annotated copy
-    time_axis: str = VIDEO_TIME_AXIS  # what a frame's time_s counts, in words for the plot
-
-
-class InputError(Exception):
-    """An input that cannot be analysed at all; the message names it and says why."""
-
-
-def open_input(path: Path, engine: VisionEngine, every_s: float | None, annotate: bool) -> Source:
-    """The input as frames: a folder's photos, one photo, or a video (`InputError` if none of these)."""
-    if "\0" in str(path):
-        raise InputError(f"{path!r}: a file name cannot hold a NUL byte")
-    if path.is_dir():
-        photos = photos_in(path)
-        if not photos:
-            raise InputError(no_photos_in(path))
-        frames = analyze_photos(photos, engine=engine, with_images=annotate)
-        return Source(frames, photos, len(photos), 0.0, time_axis=PHOTO_TIME_AXIS)
-    if path.suffix.lower() in PHOTO_SUFFIXES:
-        frames = analyze_photos([path], engine=engine, with_images=annotate)
-        return Source(frames, [path], 1, 0.0, time_axis=PHOTO_TIME_AXIS)
-    try:
-        video = open_video(path)
-    except VideoError as error:
-        raise InputError(str(error)) from None
-    info = video.info
-    # The copy shows each analysed frame once: at the sampling rate, or the source's if that is lower, but
-    # at least a frame a second (a player may refuse slower video).
-    copy_fps = min(info.fps, max(1.0, 1 / every_s)) if every_s else info.fps
-    frames = analyze_video(video, every_s, engine, with_images=annotate)
-    return Source(frames, [path], info.frames_every(every_s), info.duration_s, copy_fps)
-
-
 def analyse_input(path: Path, names: OutputNames, engine: VisionEngine, options: Options) -> bool:
     """Analyse one input and write its files, named by `names`; False (with the reason on stderr) if it, or
     part of it, could not be read or written. An input that gives no frame at all leaves no files."""
@@ -258,69 +172,3 @@ def analyse_input(path: Path, names: OutputNames, engine: VisionEngine, options:
         if outputs is not None:
             ok &= outputs.close(interrupted)
     return ok
-
-
-class Outputs:
-    """One input's files, written as its frames come: the rows at once, the annotated copy frame by frame,
-    the summary and the plot at the end. None of them may replace an input (OSError if one would)."""
-
-    def __init__(self, path: Path, source: Source, names: OutputNames, options: Options, labels: list[str]):
-        self.path, self.names, self.options = path, names, options
-        self.files = files = OutputFiles(options.out, names.stem(path))
-        self.copy_fps = source.copy_fps if options.annotate else None  # a video's annotated copy, if asked
-        planned = [*(files.rows(kind) for kind in options.formats), files.summary]
-        planned += [files.plot] if options.plot else []
-        planned += [files.annotated_video] if self.copy_fps else []
-        for target in planned:
-            names.check(target)
-        self.rows = RowWriter(files, options.formats, labels)
-        self.summary = Summary(str(path), source.duration_s)
-        self.plot = Plot(labels, options.colours, source.time_axis) if options.plot else None
-        self._copy: cv2.VideoWriter | None = None
-
-    def add(self, frame: AnalysedFrame) -> bool:
-        """Write the frame's rows (and its copy); False (with the reason on stderr) if its copy failed."""
-        self.rows.add(frame)
-        self.summary.add(frame)
-        if self.plot is not None:
-            self.plot.add(frame)
-        if self.copy_fps is not None:
-            self._copy = annotate_frame(self._copy, self.files.annotated_video, self.copy_fps, frame)
-        elif self.options.annotate and frame.image_bgr is not None:
-            try:  # one photo's copy: the folder's other photos go on
-                copy_path = self.names.check(self.files.annotated_photo(self.path, Path(frame.source)))
-                write_annotated(copy_path, frame.image_bgr, frame.faces)
-            except OSError as error:
-                print(f"moodfeed: {frame.source}: no annotated copy: {error}", file=sys.stderr)
-                return False
-        return True
-
-    def close(self, interrupted: bool) -> bool:
-        """Finish every file; False (with the reason on stderr) if one could not be written."""
-        if self._copy is not None:
-            self._copy.release()
-        self.summary.interrupted = interrupted
-        try:
-            self.rows.close()
-            self.summary.write(self.files.summary)
-            if self.plot is not None:
-                self.plot.write(self.files.plot, readable_name(self.path.name))
-        except OSError as error:
-            print(f"moodfeed: {error}", file=sys.stderr)
-            return False
-        return True
-
-
-def annotate_frame(
-    writer: cv2.VideoWriter | None, out_path: Path, fps: float, frame: AnalysedFrame
-) -> cv2.VideoWriter:
-    """Append the frame, boxes drawn, to the annotated copy at `out_path` (opened on the first frame);
-    OSError if it cannot be written there."""
-    if writer is None:
-        size = (frame.width, frame.height)
-        writer = cv2.VideoWriter(opencv_name(out_path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
-        if not writer.isOpened():
-            raise OSError(f"could not write {out_path}")
-    if frame.image_bgr is not None:
-        writer.write(draw_faces(frame.image_bgr, frame.faces))
-    return writer

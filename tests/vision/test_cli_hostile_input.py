@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-import service.analyze
+import service.inputs
 from service.cli import main
 from service.config import Settings
 from service.exits import BROKEN_PIPE, INTERRUPTED
@@ -176,7 +176,7 @@ def test_sigterm_stops_an_analysis_as_ctrl_c_does_with_its_outputs_valid(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clip = write_video(tmp_path / "talk.mp4", [face_frame(100)] * 20)
-    real_analyze = service.analyze.analyze_video
+    real_analyze = service.inputs.analyze_video
 
     def terminated_after_three_frames(*arguments: Any, **options: Any) -> Iterator[AnalysedFrame]:
         for index, frame in enumerate(real_analyze(*arguments, **options)):
@@ -184,7 +184,7 @@ def test_sigterm_stops_an_analysis_as_ctrl_c_does_with_its_outputs_valid(
                 os.kill(os.getpid(), signal.SIGTERM)  # as `timeout`, `docker stop` or systemd would
             yield frame
 
-    monkeypatch.setattr(service.analyze, "analyze_video", terminated_after_three_frames)
+    monkeypatch.setattr(service.inputs, "analyze_video", terminated_after_three_frames)
     previous = signal.getsignal(signal.SIGTERM)
     try:
         code = main(["analyze", str(clip), "--out", str(tmp_path / "out"), "--format", "jsonl"])

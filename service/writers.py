@@ -1,0 +1,93 @@
+"""What `moodfeed analyze` writes for an input: its rows, summary, plot and annotated copy, as they come."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+
+from service.inputs import Source
+from service.outputs import OutputFiles, OutputNames, opencv_name, readable_name
+from service.timeline import Plot, RowWriter, Summary
+from service.video import AnalysedFrame
+from service.vision.annotate import draw_faces, write_annotated
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line asked to be written for each input."""
+
+    out: Path
+    formats: frozenset[str]
+    every_s: float | None
+    plot: bool
+    annotate: bool
+    colours: dict[str, str]  # the page's colour for each emotion, for the plots
+
+
+class Outputs:
+    """One input's files, written as its frames come: the rows at once, the annotated copy frame by frame,
+    the summary and the plot at the end. None of them may replace an input (OSError if one would)."""
+
+    def __init__(self, path: Path, source: Source, names: OutputNames, options: Options, labels: list[str]):
+        self.path, self.names, self.options = path, names, options
+        self.files = files = OutputFiles(options.out, names.stem(path))
+        self.copy_fps = source.copy_fps if options.annotate else None  # a video's annotated copy, if asked
+        planned = [*(files.rows(kind) for kind in options.formats), files.summary]
+        planned += [files.plot] if options.plot else []
+        planned += [files.annotated_video] if self.copy_fps else []
+        for target in planned:
+            names.check(target)
+        self.rows = RowWriter(files, options.formats, labels)
+        self.summary = Summary(str(path), source.duration_s)
+        self.plot = Plot(labels, options.colours, source.time_axis) if options.plot else None
+        self._copy: cv2.VideoWriter | None = None
+
+    def add(self, frame: AnalysedFrame) -> bool:
+        """Write the frame's rows (and its copy); False (with the reason on stderr) if its copy failed."""
+        self.rows.add(frame)
+        self.summary.add(frame)
+        if self.plot is not None:
+            self.plot.add(frame)
+        if self.copy_fps is not None:
+            self._copy = annotate_frame(self._copy, self.files.annotated_video, self.copy_fps, frame)
+        elif self.options.annotate and frame.image_bgr is not None:
+            try:  # one photo's copy: the folder's other photos go on
+                copy_path = self.names.check(self.files.annotated_photo(self.path, Path(frame.source)))
+                write_annotated(copy_path, frame.image_bgr, frame.faces)
+            except OSError as error:
+                print(f"moodfeed: {frame.source}: no annotated copy: {error}", file=sys.stderr)
+                return False
+        return True
+
+    def close(self, interrupted: bool) -> bool:
+        """Finish every file; False (with the reason on stderr) if one could not be written."""
+        if self._copy is not None:
+            self._copy.release()
+        self.summary.interrupted = interrupted
+        try:
+            self.rows.close()
+            self.summary.write(self.files.summary)
+            if self.plot is not None:
+                self.plot.write(self.files.plot, readable_name(self.path.name))
+        except OSError as error:
+            print(f"moodfeed: {error}", file=sys.stderr)
+            return False
+        return True
+
+
+def annotate_frame(
+    writer: cv2.VideoWriter | None, out_path: Path, fps: float, frame: AnalysedFrame
+) -> cv2.VideoWriter:
+    """Append the frame, boxes drawn, to the annotated copy at `out_path` (opened on the first frame);
+    OSError if it cannot be written there."""
+    if writer is None:
+        size = (frame.width, frame.height)
+        writer = cv2.VideoWriter(opencv_name(out_path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+        if not writer.isOpened():
+            raise OSError(f"could not write {out_path}")
+    if frame.image_bgr is not None:
+        writer.write(draw_faces(frame.image_bgr, frame.faces))
+    return writer
