@@ -99,7 +99,8 @@ def scenes() -> list[Scene]:
 
 def fer2013_scenes(path: Path) -> list[Scene]:
     """FER2013 PublicTest faces (drawn at random, the same every run) pasted into 1024x768 photos."""
-    from model.data import load_dataset  # not at the top: `moodfeed serve` imports this module's neighbours
+    # Imported here, not at the top: the CLI imports this module, and `moodfeed serve` needs no data loader.
+    from model.data import load_dataset
 
     splits, _ = load_dataset(path)
     public_test = splits.get("test")

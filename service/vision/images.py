@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +192,6 @@ def decode_grey(data: bytes, limits: ImageLimits) -> np.ndarray:
     return np.asarray(grey)
 
 
-EXIF_ORIENTATION = 0x0112
 # How to turn an image stored with each EXIF orientation (2-8; 1 is upright) to show it as a viewer does.
 TURN_FOR_ORIENTATION = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -213,7 +212,7 @@ def upright(image: Image.Image) -> Image.Image:
     An orientation that cannot be read leaves the image as it is stored.
     """
     try:
-        orientation = image.getexif().get(EXIF_ORIENTATION, 1)
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
     except Exception:  # Pillow's TIFF reader can raise almost anything on corrupt EXIF; it is a nicety
         orientation = 1
     turn = TURN_FOR_ORIENTATION.get(orientation) if isinstance(orientation, int) else None
