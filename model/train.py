@@ -78,10 +78,14 @@ config: dict[str, Any] = dict(
     gamma=0.0,  # gamma between 1/(1+this) and 1+this
     mixup=0.0,  # Beta(this, this) share of mixup between pairs of faces and their targets; 0 = none
     seed=1337,
+    # arithmetic: "bf16" runs the net's forward pass under bfloat16 autocast (weights, optimiser state and
+    # the loss stay float32), about twice as fast on CPUs with AMX or AVX-512 BF16 and on recent GPUs
+    precision="fp32",
 )
-# Values a resumed run may change: where the data lives, not what the net learns from it; and epochs,
-# which `check_resumable` refuses with its own reason.
-RESUMABLE_CHANGES = {"data", "ferplus", "teacher", "out_dir", "epochs"}
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
+# Values a resumed run may change: where the data lives and how fast the arithmetic runs, not what the net
+# learns; and epochs, which `check_resumable` refuses with its own reason.
+RESUMABLE_CHANGES = {"data", "ferplus", "teacher", "out_dir", "precision", "epochs"}
 
 
 def parse_overrides(arguments: list[str], defaults: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -93,6 +97,8 @@ def parse_overrides(arguments: list[str], defaults: dict[str, Any]) -> tuple[dic
         raise SystemExit("--teacher_weight and --ferplus_weight together must not exceed 1")
     if settings["teacher_weight"] > 0 and not settings["teacher"]:
         raise SystemExit("--teacher_weight needs --teacher=MODEL.onnx")
+    if settings["precision"] not in PRECISIONS:
+        raise SystemExit(f"--precision takes {' or '.join(PRECISIONS)}, not {settings['precision']!r}")
     return settings, "--resume" in flags
 
 
@@ -262,6 +268,7 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
             "train_accuracy": float((predicted == train_labels).float().mean()),
             **validation_accuracy(net, test_faces, test_set.labels),
             "lr": scheduler.get_last_lr()[0],
+            "precision": settings["precision"],  # per epoch: a resumed run may change it
             "train_seconds": round(seconds_so_far, 1),
         }
         with metrics_path.open("a") as log:
@@ -291,6 +298,7 @@ def train_epoch(
     net.train()
     device = next(net.parameters()).device
     batch_size = settings["batch_size"]
+    autocast_dtype = PRECISIONS[settings["precision"]]
     order = torch.randperm(len(faces))
     predicted = torch.empty(len(faces), dtype=torch.long)
     loss_sum = 0.0
@@ -303,7 +311,8 @@ def train_epoch(
         index = order[step * batch_size : (step + 1) * batch_size]
         batch = augment(faces[index].to(device), settings)
         batch, batch_targets = mixup(batch, targets[index].to(device), settings["mixup"])
-        logits = net(batch.contiguous(memory_format=torch.channels_last))
+        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+            logits = net(batch.contiguous(memory_format=torch.channels_last)).float()
         loss = -(batch_targets * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

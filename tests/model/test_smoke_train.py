@@ -108,3 +108,33 @@ def test_a_run_saved_before_an_option_existed_resumes_only_with_that_options_def
     with pytest.raises(SystemExit, match="mixup was 0.0, now 0.4"):
         train.main([*one_epoch(tiny_csv, tmp_path), "--resume", "--mixup=0.4"])
     train.main([*one_epoch(tiny_csv, tmp_path), "--resume"])  # the default it ran with
+
+
+def test_a_run_started_in_float32_goes_on_in_bfloat16_and_each_epoch_says_which_it_ran_in(
+    tiny_csv, tmp_path, monkeypatch
+):
+    options = [*one_epoch(tiny_csv, tmp_path)[:-1], "--epochs=2"]
+    epochs_begun = []
+    first_run_epoch = train.train_epoch
+
+    def stopped_after_one_epoch(*arguments, **keywords):
+        epochs_begun.append(1)
+        if len(epochs_begun) == 2:
+            raise KeyboardInterrupt  # as Ctrl-C during the second epoch
+        return first_run_epoch(*arguments, **keywords)
+
+    monkeypatch.setattr(train, "train_epoch", stopped_after_one_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train.main([*options, "--precision=fp32"])
+    monkeypatch.setattr(train, "train_epoch", first_run_epoch)
+
+    train.main([*options, "--precision=bf16", "--resume"])
+
+    epochs = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [(epoch["epoch"], epoch["precision"]) for epoch in epochs] == [(1, "fp32"), (2, "bf16")]
+    assert all(0 <= epoch["val_accuracy"] <= 1 and epoch["train_loss"] > 0 for epoch in epochs)
+
+
+def test_a_precision_other_than_float32_or_bfloat16_is_refused():
+    with pytest.raises(SystemExit, match="--precision takes fp32 or bf16, not 'fp16'"):
+        train.main(["--precision=fp16"])
