@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from model.cpu import cpu_description
 from model.data import FACE_SIDE
 from model.measure import DEFAULT_MODEL, parameter_count
 from model.runtime import UnusableModelError, open_session
-from service.timing import time_repeated
-from service.vision.kernels import cpu_description
+from model.timing import time_repeated
 
 BATCH_SIZES = (1, 8)
 

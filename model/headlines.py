@@ -2,7 +2,7 @@
 
 SemEval-2007 "Affective Text" trial set: 250 headlines with six annotators' mean valence and six emotion
 scores. GoodNewsEveryone: 5,000 headlines with a dominant emotion out of 15, which this module maps onto
-SemEval's six. Targets are rows of `OUTPUTS`: valence in -1..1, then the emotions in 0..1.
+SemEval's six. Targets are rows of `STORY_AFFECT_OUTPUTS`: valence in -1..1, then the emotions in 0..1.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.labels import STORY_EMOTIONS
-from service.news.affect import OUTPUTS
+from model.labels import STORY_AFFECT_OUTPUTS, STORY_EMOTIONS
 
 DEFAULT_HEADLINES = Path("../shared/data/headlines")  # where the project keeps them
 
@@ -49,7 +48,7 @@ GNE_POSITIVE = {
 
 @dataclass(frozen=True, slots=True)
 class Headlines:
-    """Headlines with their targets: one row of `OUTPUTS` each (valence -1..1, emotions 0..1)."""
+    """Headlines with their targets: one row of `STORY_AFFECT_OUTPUTS` each (valence -1..1, emotions 0..1)."""
 
     texts: list[str]
     targets: np.ndarray
@@ -80,7 +79,7 @@ def load_goodnews(folder: Path, *, other_weight: float, reader_weight: float) ->
         for row in csv.DictReader(handle, delimiter="\t"):
             if not row["headline"].strip():
                 continue
-            target = np.zeros(len(OUTPUTS))
+            target = np.zeros(len(STORY_AFFECT_OUTPUTS))
             target[0] = 1.0 if row["dominant_emotion"] in GNE_POSITIVE else -1.0
             for column, weight in (("other_emotions", other_weight), ("reader_emotions", reader_weight)):
                 for emotion in row[column].split(","):
@@ -97,7 +96,10 @@ def agreement(predicted: np.ndarray, gold: np.ndarray) -> dict[str, float]:
     """How predictions agree with gold scores: Pearson's r per output (after clipping to the outputs'
     ranges, as the scorer does), the six emotions' mean r, and the share of exactly neutral valence."""
     clipped = np.column_stack([np.clip(predicted[:, 0], -1, 1), np.clip(predicted[:, 1:], 0, 1)])
-    result = {name: float(np.corrcoef(clipped[:, k], gold[:, k])[0, 1]) for k, name in enumerate(OUTPUTS)}
+    result = {
+        name: float(np.corrcoef(clipped[:, k], gold[:, k])[0, 1])
+        for k, name in enumerate(STORY_AFFECT_OUTPUTS)
+    }
     result["emotions_mean"] = float(np.mean([result[name] for name in STORY_EMOTIONS]))
     result["valence_exactly_zero"] = float(np.mean(clipped[:, 0] == 0))
     return {name: round(value, 3) for name, value in result.items()}

@@ -12,3 +12,5 @@ EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 # The six emotions a news story is scored on (SemEval-2007 "Affective Text"), in the order of the story
 # affect lexicon's outputs after valence. A story has no "neutral": it is neutral when all six are low.
 STORY_EMOTIONS = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
+# What the story affect lexicon gives for a text, in its order: valence (-1 sad to 1 glad), then the six.
+STORY_AFFECT_OUTPUTS = ("valence", *STORY_EMOTIONS)

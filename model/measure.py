@@ -22,11 +22,11 @@ try:
 except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
+from model.cpu import cpu_description
 from model.data import DEFAULT_DATA, FaceSet, MalformedDataError
 from model.evaluate import onnx_probabilities, score
 from model.quantize import INT8_METHOD
 from model.runtime import UnusableModelError, open_session
-from service.vision.kernels import cpu_description
 
 DEFAULT_MODEL = Path(__file__).with_name("emotion.onnx")
 INPUT_NAME, OUTPUT_NAME = "grey_levels", "probabilities"

@@ -42,8 +42,9 @@ except ModuleNotFoundError as missing:  # the affect-train extra is not installe
 
 from model.data import file_sha256
 from model.headlines import DEFAULT_HEADLINES, agreement, load_goodnews, load_trial
+from model.labels import STORY_AFFECT_OUTPUTS
 from model.options import apply_overrides
-from service.news.affect import OUTPUTS, words_of
+from model.words import words_of
 
 config: dict[str, Any] = dict(
     headlines=str(DEFAULT_HEADLINES),  # affectivetext_trial.* and gne-release-v1.0.tsv
@@ -142,7 +143,7 @@ def main(arguments: list[str]) -> None:
     np.savez_compressed(
         out.with_suffix(".npz"),
         words=np.frombuffer("\n".join(words).encode(), dtype=np.uint8),
-        outputs=np.frombuffer("\n".join(OUTPUTS).encode(), dtype=np.uint8),
+        outputs=np.frombuffer("\n".join(STORY_AFFECT_OUTPUTS).encode(), dtype=np.uint8),
         weights=(features.vectors @ coefficients[:, :-1].T).astype(np.float32),
         vader=coefficients[:, -1],
         intercept=model.intercept_.astype(np.float32),

@@ -27,6 +27,7 @@ import httpx
 import numpy as np
 from PIL import Image
 
+from model.timing import CallTimes, time_each
 from service.config import Settings
 from service.localserver import served, stream_url
 from service.photo_bench import (
@@ -37,7 +38,6 @@ from service.photo_bench import (
     read_fer2013_scenes,
     stock_haar,
 )
-from service.timing import CallTimes, time_each
 from service.vision.boxes import Box
 from service.vision.classifier import crop_faces
 from service.vision.engine import VisionEngine

@@ -18,11 +18,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from model.cpu import cpu_description
 from service.config import Settings
 from service.photo_bench import fer_version, run_fer_script
 from service.video import analyze_video
 from service.vision.engine import VisionEngine
-from service.vision.kernels import cpu_description
 
 SIZE, FPS = (600, 340), 30
 

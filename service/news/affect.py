@@ -10,27 +10,20 @@ The headline weighs more than the summary because the headline is what a reader 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from model.labels import STORY_EMOTIONS
+from model.labels import STORY_AFFECT_OUTPUTS, STORY_EMOTIONS
+from model.words import words_of
 from service.config import MODEL_DIR
 
 LEXICON_PATH = MODEL_DIR / "story_affect.npz"
-OUTPUTS = ("valence", *STORY_EMOTIONS)
 NOTABLE = 0.5  # how far from its median toward its upper quartile an emotion must be to be carried
 NEAR_STRONGEST = 0.75  # a second emotion counts as carried when it stands out at least this much as the first
 HEADLINE_WEIGHT = 0.65  # of a story with a summary; the summary has the rest
-_WORD = re.compile(r"[a-z]+")
-
-
-def words_of(text: str) -> list[str]:
-    """The lower-case words of a text as the lexicon knows them (letters only; digits and marks split)."""
-    return _WORD.findall(text.lower())
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +47,8 @@ class LexiconError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    """The trained lexicon: a row of `OUTPUTS` per word, VADER's weight per output, and the intercepts."""
+    """The trained lexicon: a row of `STORY_AFFECT_OUTPUTS` per word, VADER's weight per output, and the
+    intercepts."""
 
     rows: dict[str, int]
     weights: np.ndarray  # (words, outputs)
@@ -74,8 +68,10 @@ class Lexicon:
                 typical, notable = arrays["typical"].astype(np.float32), arrays["notable"].astype(np.float32)
         except (OSError, KeyError, ValueError) as error:
             raise LexiconError(f"story affect lexicon {path} cannot be read: {error}") from None
-        if outputs != OUTPUTS or weights.shape != (len(words), len(OUTPUTS)):
-            raise LexiconError(f"story affect lexicon {path} gives {outputs}, expected {OUTPUTS}")
+        if outputs != STORY_AFFECT_OUTPUTS or weights.shape != (len(words), len(STORY_AFFECT_OUTPUTS)):
+            raise LexiconError(
+                f"story affect lexicon {path} gives {outputs}, expected {STORY_AFFECT_OUTPUTS}"
+            )
         rows = {word: row for row, word in enumerate(words)}
         return cls(rows, weights, vader, intercept, typical, notable)
 
@@ -118,5 +114,5 @@ class AffectScorer:
         """The mean lexicon row of the text's known words; zeros when it has none."""
         rows = [row for word in words_of(text) if (row := self.lexicon.rows.get(word)) is not None]
         if not rows:
-            return np.zeros(len(OUTPUTS), dtype=np.float32)
+            return np.zeros(len(STORY_AFFECT_OUTPUTS), dtype=np.float32)
         return self.lexicon.weights[rows].mean(axis=0)

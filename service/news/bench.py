@@ -23,13 +23,13 @@ import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from model.headlines import DEFAULT_HEADLINES, agreement, load_trial
+from model.timing import CallTimes, time_repeated
 from service.config import Settings
 from service.news.affect import LEXICON_PATH, Affect, AffectScorer
 from service.news.mood import Mood
 from service.news.ranking import Policy, StoryPool, rank
 from service.news.samples import load_samples
 from service.news.stories import Story, title_words
-from service.timing import CallTimes, time_repeated
 
 MOODS = {
     "sad, uplift": (Mood.of("sad"), Policy.UPLIFT),

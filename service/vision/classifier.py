@@ -19,9 +19,10 @@ import numpy as np
 import onnxruntime as ort
 
 from model import runtime
+from model.cpu import cpu_description
 from service.vision.boxes import Box
 from service.vision.errors import ModelError
-from service.vision.kernels import PROBE_FACES, KernelCheck, compare, cpu_description, probe_faces
+from service.vision.kernels import PROBE_FACES, KernelCheck, compare, probe_faces
 
 log = logging.getLogger(__name__)
 

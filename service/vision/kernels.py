@@ -10,9 +10,7 @@ reference. The check compares the two on generated faces and says which one to s
 
 from __future__ import annotations
 
-import platform
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -22,28 +20,6 @@ import numpy as np
 # FER2013 PublicTest, on AVX2 and on VNNI, for our int8 files; saturating kernels differ by up to 0.84.
 MAX_PROBABILITY_DIFFERENCE = 0.02
 PROBE_FACES = 16
-# CPU features that decide which int8 kernels ONNX Runtime picks, as /proc/cpuinfo names them.
-INT8_FEATURES = ("avx2", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp", "i8mm")
-
-
-def cpu_features(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str, ...]:
-    """The int8-relevant instruction-set features of this CPU (empty where /proc/cpuinfo is absent)."""
-    try:
-        text = cpuinfo.read_text()
-    except OSError:
-        return ()
-    flags: set[str] = set()
-    for line in text.splitlines():
-        name, _, value = line.partition(":")
-        if name.strip() in ("flags", "Features"):
-            flags.update(value.split())
-    return tuple(feature for feature in INT8_FEATURES if feature in flags)
-
-
-def cpu_description() -> str:
-    """The machine and its int8 features in a few words, for logs and benchmark figures."""
-    features = cpu_features()
-    return f"{platform.machine()} ({', '.join(features) if features else 'no int8 features listed'})"
 
 
 def probe_faces(count: int, size: tuple[int, int], seed: int = 0) -> np.ndarray:

@@ -9,11 +9,11 @@ import pytest
 from torch import nn
 
 from model.bench import benchmark, main
+from model.cpu import cpu_description
 from model.export import export_onnx, load_checkpoint
 from model.measure import parameter_count
 from model.net import ProbabilityModel
 from model.quantize import quantize_int8
-from service.vision.kernels import cpu_description
 
 
 def folded_parameter_count(net: nn.Module) -> int:

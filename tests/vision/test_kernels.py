@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from model.cpu import cpu_features
 from model.labels import EMOTIONS
 from service.vision.classifier import EmotionClassifier
-from service.vision.kernels import MAX_PROBABILITY_DIFFERENCE, compare, cpu_features, probe_faces
+from service.vision.kernels import MAX_PROBABILITY_DIFFERENCE, compare, probe_faces
 from tests.support import write_overflowing_int8_model
 
 WHITE_FACE = np.full((1, 48, 48), 255, np.uint8)
