@@ -35,7 +35,16 @@ class RowWriter:
             self._files.append(handle)
             self._csv = csv.writer(handle)
             self._csv.writerow(
-                ["source", "time_s", "frame", *FACE_COLUMNS, *labels, "mood_emotion", "mood_confidence"]
+                [
+                    "source",
+                    "time_s",
+                    "frame",
+                    *FACE_COLUMNS,
+                    *labels,
+                    "mood_emotion",
+                    "mood_confidence",
+                    "held",
+                ]
             )
         if "jsonl" in formats:
             try:
@@ -61,9 +70,9 @@ class RowWriter:
                     reading.emotion,
                     round(reading.confidence, DECIMALS),
                 ]
-                self._csv.writerow([*where, *face_cells, *scores, *mood])
+                self._csv.writerow([*where, *face_cells, *scores, *mood, "true" if face.held else "false"])
             if not frame.faces:
-                self._csv.writerow([*where, *[""] * (len(FACE_COLUMNS) + len(self.labels)), *mood])
+                self._csv.writerow([*where, *[""] * (len(FACE_COLUMNS) + len(self.labels)), *mood, ""])
         if self._jsonl is not None:
             self._jsonl.write(json.dumps(frame_json(frame)) + "\n")
         for handle in self._files:
@@ -87,8 +96,9 @@ def frame_json(frame: AnalysedFrame) -> dict[str, Any]:
 
 
 class Summary:
-    """What one input added up to: frames, faces per frame, each track's share of each emotion, and the
-    dominant emotion over equal stretches of time."""
+    """What one input added up to: frames, faces found per frame, each track's share of each emotion, and
+    the dominant emotion over equal stretches of time. A held face (not found in its frame, its track kept
+    for a moment) counts in none of them: it is no new sight of the face."""
 
     def __init__(self, source: str, duration_s: float):
         self.source = source
@@ -102,9 +112,10 @@ class Summary:
 
     def add(self, frame: AnalysedFrame) -> None:
         self.frames += 1
-        self.faces += len(frame.faces)
+        seen = [face for face in frame.faces if not face.held]
+        self.faces += len(seen)
         self.last_time_s = frame.time_s
-        for face in frame.faces:
+        for face in seen:
             if face.track_id is not None:
                 self.track_emotions[face.track_id][face.reading.emotion] += 1
         if frame.mood is not None:
@@ -170,7 +181,7 @@ class Plot:
 
     def add(self, frame: AnalysedFrame) -> None:
         for face in frame.faces:
-            if face.track_id is not None:
+            if face.track_id is not None and not face.held:  # a held face's reading is an old one
                 self.series[face.track_id].append(
                     (frame.time_s, [face.reading.scores[x] for x in self.labels])
                 )

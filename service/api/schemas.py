@@ -73,7 +73,7 @@ class FaceOut(EmotionOut):
 class TrackedFaceOut(FaceOut):
     """A face in a stream: `track_id` stays the same while the face stays in view; `emotion`, `confidence`
     and `scores` are smoothed over the last second or so, `raw` is this frame's own reading (null when
-    `held`: the face was not found in this frame and its last box and reading are kept a few frames)."""
+    `held`: the face was not found in this frame and its last box and reading are kept for a moment)."""
 
     track_id: int
     held: bool

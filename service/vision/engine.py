@@ -40,6 +40,7 @@ class StreamOptions:
     # Between full scans (stream time), only the tracked faces' surroundings are searched.
     full_scan_every_s: float
     max_missed_frames: int
+    max_missed_s: float
     half_life_s: float
 
 
@@ -83,6 +84,7 @@ class VisionEngine:
             settings.stream_min_face_fraction,
             settings.stream_full_scan_every_s,
             settings.stream_max_missed_frames,
+            settings.stream_max_missed_s,
             settings.mood_half_life_s,
         )
         return cls(classifier, FaceDetector(), photo, stream)
@@ -148,8 +150,8 @@ class StreamSession:
         self.engine = engine
         self.options = engine.stream
         self.of_photos = of_photos
-        held_frames = 0 if of_photos else self.options.max_missed_frames
-        self.tracker = FaceTracker(engine.labels, self.options.half_life_s, held_frames)
+        held = (0, 0.0) if of_photos else (self.options.max_missed_frames, self.options.max_missed_s)
+        self.tracker = FaceTracker(engine.labels, self.options.half_life_s, *held)
         self._last_full_scan_s: float | None = None  # so the first frame gets one
         self._frame_shape: tuple[int, ...] | None = None
 
@@ -189,15 +191,16 @@ class StreamSession:
         tracked = len(candidates)
         last = self._last_full_scan_s
         # By the stream's clock, not its frame count: a 30 fps video and a 10 fps webcam both meet a new face
-        # within the same time; a clock that went backwards (a new video) scans at once. Before a track whose
-        # face has not been found near its last box ends, the whole frame is scanned once more, so that a face
-        # still there (grown or shrunk more than the search near it allows) keeps its track.
+        # within the same time; a clock that went backwards (a new video) scans at once. A track whose face
+        # has not been found near its last box for a few frames gets a scan of the whole frame, and another
+        # before it ends, so that a face still there (grown or shrunk more than the search near it allows)
+        # keeps its track.
         due = last is None or not 0 <= now_s - last < self.options.full_scan_every_s
-        ending = any(
-            box is None and self.tracker.ends_if_missed(track)
+        rescue = any(
+            box is None and self.tracker.rescue_due_if_missed(track, now_s)
             for track, box in zip(tracks, near, strict=True)
         )
-        if due or not tracks or ending:
+        if due or not tracks or rescue:
             self._last_full_scan_s = now_s
             candidates += detector.scan(grey, min_face_px)
         found: list[Box] = []  # tracked faces first, then new ones; two boxes on one face are one face

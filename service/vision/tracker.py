@@ -2,10 +2,11 @@
 
 Faces are matched to tracks by box overlap. Each track smooths its emotion probabilities with an
 exponential moving average whose half-life is in seconds, so the smoothing means the same at 5 or 30
-frames per second. A track survives a few frames without a detection (the cascade flickers), keeping its
-last box and answered as held; after that it ends. The mood is the tracks' smoothed probabilities, largest
-face weighted most. While nobody is in view it fades towards no mood at all with the same half-life, so the
-feed does not jump when a viewer glances away, nor freeze on someone who has left.
+frames per second. A track survives a few frames and a moment without a detection (the cascade flickers, a
+head turns), keeping its last box and answered as held; after that it ends. The mood is the tracks'
+smoothed probabilities, largest face weighted most. While nobody is in view it fades towards no mood at
+all with the same half-life, so the feed does not jump when a viewer glances away, nor freeze on someone
+who has left.
 """
 
 from __future__ import annotations
@@ -37,10 +38,15 @@ class Track:
 class FaceTracker:
     """Tracks and mood for one stream; not thread-safe (a stream handles one frame at a time)."""
 
-    def __init__(self, labels: Sequence[str], half_life_s: float, max_missed_frames: int):
+    def __init__(
+        self, labels: Sequence[str], half_life_s: float, max_missed_frames: int, max_missed_s: float
+    ):
         self.labels = tuple(labels)
         self.half_life_s = half_life_s
+        # A track ends once its face has been missed in more than this many frames and for longer than
+        # this (by the stream's clock): frames alone would mean a tenth of a second at 30 fps.
         self.max_missed_frames = max_missed_frames
+        self.max_missed_s = max_missed_s
         self.tracks: list[Track] = []
         self._next_id = 1
         self._last_mood: EmotionReading | None = None  # the mood when a face was last in view...
@@ -59,7 +65,7 @@ class FaceTracker:
             track.box, track.updated_s, track.missed_frames = boxes[index], now_s, 0
             track.raw = np.array(probabilities[index])
         unmatched = set(range(len(boxes))) - {index for _, index in matches}
-        self.tracks = [track for track in self.tracks if track.missed_frames <= self.max_missed_frames]
+        self.tracks = [track for track in self.tracks if not self._ended(track, track.missed_frames, now_s)]
         for index in sorted(unmatched):
             raw = np.array(probabilities[index])
             self.tracks.append(Track(self._next_id, boxes[index], raw, now_s, raw.copy()))
@@ -75,9 +81,18 @@ class FaceTracker:
         fades from the last one as when nobody is in view."""
         self.tracks = []
 
-    def ends_if_missed(self, track: Track) -> bool:
-        """Whether missing this track's face in one more frame ends the track."""
-        return track.missed_frames >= self.max_missed_frames
+    def rescue_due_if_missed(self, track: Track, now_s: float) -> bool:
+        """Whether missing this track's face in the frame seen at `now_s` too calls for a scan of the whole
+        frame, in case the face is still there but changed more than the search near its box allows: when
+        its frames of hold run out, and when the track would end."""
+        missed_frames = track.missed_frames + 1
+        return missed_frames == self.max_missed_frames + 1 or self._ended(track, missed_frames, now_s)
+
+    def _ended(self, track: Track, missed_frames: int, now_s: float) -> bool:
+        """Whether a track whose face was missed in `missed_frames` frames, up to `now_s`, is over (at once
+        if the clock went back: a new video)."""
+        missed_s = now_s - track.updated_s
+        return missed_frames > self.max_missed_frames and not 0 <= missed_s <= self.max_missed_s
 
     def _weight(self, elapsed_s: float) -> float:
         """How much of the new reading an exponential moving average with our half-life takes in."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import cv2
@@ -132,8 +133,12 @@ def test_a_streams_mood_moves_smoothly_and_fades_when_the_face_leaves(engine: Vi
     empty = encode(np.full((480, 640), 96, np.uint8))
     held = session.analyse_frame(empty, now_s=16 / 15)
     assert [face.held for face in held.faces] == [True] and held.faces[0].raw is None
-    for frame in range(17, 16 + engine.stream.max_missed_frames + 2):
+    # The face was last seen in frame 15; its track is held as long as both of its holds last.
+    held_frames = max(engine.stream.max_missed_frames, math.floor(engine.stream.max_missed_s * 15))
+    for frame in range(17, 16 + held_frames):
         analysis = session.analyse_frame(empty, now_s=frame / 15)
+        assert [face.held for face in analysis.faces] == [True]
+    analysis = session.analyse_frame(empty, now_s=(16 + held_frames) / 15)
     assert analysis.faces == []
     assert analysis.mood is not None and analysis.mood.emotion == "sad"
     assert analysis.mood.scores["sad"] < sad_share[-1]  # fading, not frozen

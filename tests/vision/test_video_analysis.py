@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import cv2
@@ -84,7 +85,9 @@ def test_a_cut_between_two_faces_gives_two_tracks_and_a_faceless_stretch_no_face
 
     frames = list(analyze_video(clip, engine=engine))
 
-    assert all(not frame.faces for frame in frames[20:30])  # past the held frames, nobody
+    held_frames = max(engine.stream.max_missed_frames, math.floor(engine.stream.max_missed_s * FPS))
+    assert 15 + held_frames < 25
+    assert all(not frame.faces for frame in frames[15 + held_frames + 1 : 30])  # past the hold, nobody
     first, second = (
         {face.track_id for frame in part for face in frame.faces} for part in (frames[:15], frames[30:])
     )
@@ -161,6 +164,7 @@ def test_analyze_writes_rows_summary_and_plot_and_skips_bad_inputs_with_exit_1(
         "emotion",
         "confidence",
         "mood_emotion",
+        "held",
     }
     lines = [json.loads(line) for line in (out / "talk.jsonl").read_text().splitlines()]
     assert len(lines) == 30 and lines[-1]["faces"][0]["track_id"] == 1
@@ -171,6 +175,25 @@ def test_analyze_writes_rows_summary_and_plot_and_skips_bad_inputs_with_exit_1(
     assert (out / "talk.plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     photos = [json.loads(line)["source"] for line in (out / "album.jsonl").read_text().splitlines()]
     assert photos == [str(album / "a.jpg"), str(album / "b.jpg")]
+
+
+@pytest.mark.usefixtures("on_tiny_model")
+def test_a_face_hidden_for_a_moment_keeps_its_track_its_rows_say_held_and_the_summary_counts_only_sightings(
+    tmp_path: Path,
+) -> None:
+    empty = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+    clip = write_video(tmp_path / "turn.mp4", [face_frame(100)] * 10 + [empty] * 4 + [face_frame(100)] * 10)
+
+    assert main(["analyze", str(clip), "--out", str(tmp_path / "out"), "--format", "csv"]) == 0
+
+    rows = list(csv.DictReader((tmp_path / "out" / "turn.csv").open()))
+    assert len(rows) == 24 and {row["track_id"] for row in rows} == {"1"}
+    assert [row["held"] for row in rows[10:14]] == ["true"] * 4
+    seen = sum(row["held"] == "false" for row in rows)
+    assert seen >= 19
+    summary = json.loads((tmp_path / "out" / "turn.summary.json").read_text())
+    assert summary["tracks"]["1"]["frames"] == seen
+    assert summary["faces_per_frame"] == pytest.approx(seen / 24, abs=1e-3)
 
 
 @pytest.mark.usefixtures("on_tiny_model")
@@ -271,6 +294,8 @@ def test_a_crowds_plot_draws_the_tracks_seen_longest() -> None:
     plot = Plot(labels, {}, VIDEO_TIME_AXIS)
     reading = EmotionReading.of(labels, np.array([0.7, 0.3]))
     for index in range(30):  # track t is seen in the first t + 1 frames of 30
-        faces = [Face(Box(0, 0, 10, 10), reading, track) for track in range(20) if index <= track]
+        faces = [
+            Face(Box(0, 0, 10, 10), reading, track, raw=reading) for track in range(20) if index <= track
+        ]
         plot.add(AnalysedFrame("crowd.mp4", index, index / 30, faces, None, 640, 480))
     assert plot.plotted_tracks() == list(range(12, 20))

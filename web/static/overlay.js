@@ -50,7 +50,10 @@ export class Overlay {
     const colour = emotionColour(face.emotion);
     context.lineWidth = 3;
     context.strokeStyle = colour;
+    // A held face (not found in this frame, its track kept for a moment) is drawn dashed.
+    context.setLineDash(face.held ? [8, 6] : []);
     context.strokeRect(left, top, w * fit.scale, h * fit.scale);
+    context.setLineDash([]);
 
     const label = `${face.emotion} ${percent(face.confidence)}`;
     context.font = "600 15px system-ui, sans-serif";
