@@ -26,7 +26,8 @@ PAGE_CSP = (
 class Settings(BaseSettings):
     """Defaults work offline on the shipped model, a local SQLite file and the bundled sample feeds."""
 
-    model_config = SettingsConfigDict(env_prefix="MOODFEED_", env_file=None)
+    # A limit or a period of inf (or nan) is a typo more often than a wish, and would disable what it bounds.
+    model_config = SettingsConfigDict(env_prefix="MOODFEED_", env_file=None, allow_inf_nan=False)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65_535)

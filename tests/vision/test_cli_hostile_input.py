@@ -232,6 +232,15 @@ def test_settings_and_ports_out_of_range_are_refused_with_exit_2(
     assert "MOODFEED_OPENCV_THREADS" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e999"])
+def test_an_endless_or_not_a_number_setting_is_refused_with_exit_2(
+    value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MOODFEED_MAX_VIDEO_SECONDS", value)  # inf would lift the limit it sets
+    assert main(["predict", "whatever.jpg"]) == 2
+    assert "MOODFEED_MAX_VIDEO_SECONDS: Input should be a finite number" in capsys.readouterr().err
+
+
 def test_names_on_stdin_in_another_encoding_are_read_as_the_file_systems_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
