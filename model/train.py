@@ -208,17 +208,9 @@ def check_resumable(saved: dict[str, Any], settings: dict[str, Any]) -> None:
 def train(settings: dict[str, Any], resume: bool) -> Path:
     out_dir = Path(settings["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint_path = out_dir / "last.pt"
+    checkpoint_path, metrics_path = out_dir / "last.pt", out_dir / "metrics.jsonl"
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    metrics_path = out_dir / "metrics.jsonl"
-    checkpoint = None
-    if checkpoint_path.exists() and not resume:
-        raise SystemExit(
-            f"{checkpoint_path} holds a run already: --resume continues it, or choose another --out_dir"
-        )
-    if checkpoint_path.exists():
-        checkpoint = torch.load(checkpoint_path, map_location=device, weights_only=False)
-        check_resumable(checkpoint["config"], settings)
+    checkpoint = saved_run(checkpoint_path, settings, resume, device)
     keep_metrics(metrics_path, checkpoint["epoch"] if checkpoint else 0)
     torch.manual_seed(settings["seed"])
     np.random.seed(settings["seed"])
@@ -227,32 +219,11 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
     train_faces, train_targets = to_tensor(train_set.images), torch.from_numpy(targets)
     train_labels = torch.from_numpy(train_set.labels)
     test_faces = to_tensor(test_set.images).to(device)
-
-    net = EmotionNet(tuple(settings["widths"]), dropout=settings["dropout"]).to(device)
-    # Documented in torch, missing from its type stubs.
-    net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    optimizer = torch.optim.SGD(
-        net.parameters(),
-        lr=settings["max_lr"],
-        momentum=settings["momentum"],
-        weight_decay=settings["weight_decay"],
-        nesterov=True,
-    )
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer,
-        max_lr=settings["max_lr"],
-        epochs=settings["epochs"],
-        steps_per_epoch=epoch_steps(len(train_set), settings["batch_size"]),
-    )
+    steps_per_epoch = epoch_steps(len(train_set), settings["batch_size"])
+    net, optimizer, scheduler = training_parts(settings, steps_per_epoch, device)
     first_epoch, seconds_so_far = 0, 0.0
     if checkpoint is not None:
-        net.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        scheduler.load_state_dict(checkpoint["scheduler"])
-        torch.set_rng_state(checkpoint["rng"].cpu())  # loaded onto the device with the rest
-        if device.type == "cuda" and checkpoint.get("cuda_rng") is not None:  # augmentation draws on it
-            torch.cuda.set_rng_state_all([state.cpu() for state in checkpoint["cuda_rng"]])
-        first_epoch, seconds_so_far = checkpoint["epoch"], checkpoint["train_seconds"]
+        first_epoch, seconds_so_far = restore(checkpoint, net, optimizer, scheduler, device)
         print(f"resumed from {checkpoint_path} after epoch {first_epoch}", file=sys.stderr)
 
     for epoch in range(first_epoch, settings["epochs"]):
@@ -282,6 +253,61 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
         state = {"model": net, "optimizer": optimizer, "scheduler": scheduler}
         save_checkpoint(checkpoint_path, state, epoch + 1, seconds_so_far, settings, facts, metrics, device)
     return checkpoint_path
+
+
+def saved_run(
+    checkpoint_path: Path, settings: dict[str, Any], resume: bool, device: torch.device
+) -> dict[str, Any] | None:
+    """The checkpoint a resumed run goes on from (None for a fresh run); SystemExit where a fresh run would
+    overwrite one, or a resumed one would change its recipe."""
+    if not checkpoint_path.exists():
+        return None
+    if not resume:
+        raise SystemExit(
+            f"{checkpoint_path} holds a run already: --resume continues it, or choose another --out_dir"
+        )
+    checkpoint: dict[str, Any] = torch.load(checkpoint_path, map_location=device, weights_only=False)
+    check_resumable(checkpoint["config"], settings)
+    return checkpoint
+
+
+def training_parts(
+    settings: dict[str, Any], steps_per_epoch: int, device: torch.device
+) -> tuple[EmotionNet, torch.optim.Optimizer, torch.optim.lr_scheduler.OneCycleLR]:
+    """The net on `device` (channels-last, which the CPU's convolutions run fastest in), SGD with Nesterov
+    momentum over its parameters there, and the one-cycle learning-rate schedule over the whole run."""
+    net = EmotionNet(tuple(settings["widths"]), dropout=settings["dropout"]).to(device)
+    # Documented in torch, missing from its type stubs.
+    net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    optimizer = torch.optim.SGD(
+        net.parameters(),
+        lr=settings["max_lr"],
+        momentum=settings["momentum"],
+        weight_decay=settings["weight_decay"],
+        nesterov=True,
+    )
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=settings["max_lr"], epochs=settings["epochs"], steps_per_epoch=steps_per_epoch
+    )
+    return net, optimizer, scheduler
+
+
+def restore(
+    checkpoint: dict[str, Any],
+    net: EmotionNet,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    device: torch.device,
+) -> tuple[int, float]:
+    """Load a checkpoint's weights, optimiser and schedule state and random state; the epochs it had
+    finished and the seconds they took."""
+    net.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    torch.set_rng_state(checkpoint["rng"].cpu())  # loaded onto the device with the rest
+    if device.type == "cuda" and checkpoint.get("cuda_rng") is not None:  # augmentation draws on it
+        torch.cuda.set_rng_state_all([state.cpu() for state in checkpoint["cuda_rng"]])
+    return checkpoint["epoch"], checkpoint["train_seconds"]
 
 
 def train_epoch(
