@@ -10,6 +10,7 @@ import pytest
 from skimage import data
 
 from service import photo_bench
+from service.config import Settings
 from service.photo_bench import scenes, score, stock_haar
 from service.vision import faces
 from service.vision.boxes import Box, merge_overlapping
@@ -249,3 +250,11 @@ def test_the_bench_says_so_when_it_cannot_read_fer2013(
     with pytest.raises(SystemExit) as stopped:
         photo_bench.main(["--fer2013", str(not_a_data_set)])
     assert "cannot read FER2013" in str(stopped.value.code) and str(not_a_data_set) in str(stopped.value.code)
+
+
+def test_the_smallest_face_setting_starts_at_the_cascades_window() -> None:
+    # config.py writes the window size (24) rather than import the detector, and cv2 with it, into every
+    # settings read; this keeps the two the same.
+    field = Settings.model_fields["predict_min_face_px"]
+    assert field.default == faces.WINDOW_PX
+    assert [bound.ge for bound in field.metadata if hasattr(bound, "ge")] == [faces.WINDOW_PX]
