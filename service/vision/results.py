@@ -43,7 +43,7 @@ class Face:
 
     @property
     def held(self) -> bool:
-        """A tracked face not found in this frame: its last box and smoothed reading, kept a few frames."""
+        """A tracked face not found in this frame: its last box and smoothed reading, kept for a moment."""
         return self.track_id is not None and self.raw is None
 
 
