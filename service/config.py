@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     # A track outlives its face's absence by more than this many frames and this much stream time: a
     # 30 fps video holds it through half a second of a turned head, a sampled one through three samples.
     stream_max_missed_frames: int = Field(default=3, ge=0)
-    stream_max_missed_s: float = Field(default=0.5, ge=0)
+    stream_max_missed_s: float = Field(default=0.5, ge=0, le=10)  # more would answer a face long gone
     mood_half_life_s: float = Field(default=0.5, gt=0)  # smoothing of each face's emotions (~1 s window)
     max_video_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)  # a larger /analyze clip gets 413
     max_video_seconds: float = Field(default=120.0, gt=0)  # a longer /analyze clip gets 413
