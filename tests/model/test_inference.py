@@ -11,7 +11,7 @@ from model.net import EmotionNet
 
 def test_one_pass_over_faces_and_mirrors_matches_each_face_and_the_flip_average() -> None:
     torch.manual_seed(0)
-    net = EmotionNet((8, 8, 8, 8), dropout=0.2).to(memory_format=torch.channels_last)
+    net = EmotionNet((8, 8, 8, 8), dropout=0.2)
     faces = torch.rand(37, 1, 48, 48) * 255
 
     as_is, mirrored = predict_with_mirrors(net, faces, batch_size=16)
@@ -23,7 +23,7 @@ def test_one_pass_over_faces_and_mirrors_matches_each_face_and_the_flip_average(
 
 def test_under_bfloat16_autocast_the_probabilities_come_back_as_float32_and_close() -> None:
     torch.manual_seed(0)
-    net = EmotionNet((8, 8, 8, 8), dropout=0.2).to(memory_format=torch.channels_last)
+    net = EmotionNet((8, 8, 8, 8), dropout=0.2)
     faces = torch.rand(8, 1, 48, 48) * 255
 
     as_is, _ = predict_with_mirrors(net, faces, autocast_dtype=torch.bfloat16)
