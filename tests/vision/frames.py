@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import struct
 import zlib
 from functools import cache
@@ -18,10 +19,17 @@ from PIL import Image
 from skimage import data
 
 from service.vision.boxes import Box
+from service.vision.engine import StreamOptions
 from service.vision.samples import ASTRONAUT_FACE  # Eileen Collins' face
 from tests.support import FER2013
 
 FRAME_SIZE = (480, 640)  # height, width: a webcam frame
+
+
+def frames_held(stream: StreamOptions, fps: float) -> int:
+    """How many frames after its face's last sighting a track is answered as held, at `fps` frames per
+    second: it ends once both its frames and its seconds of hold are past."""
+    return max(stream.max_missed_frames, math.floor(stream.max_missed_s * fps))
 
 
 @cache

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import cv2
@@ -18,6 +17,7 @@ from service.vision.samples import ASTRONAUT_FACE, astronaut_face
 from tests.vision.frames import (
     astronaut_grey,
     encode,
+    frames_held,
     paste,
     webcam_face_box,
     webcam_frame,
@@ -134,7 +134,7 @@ def test_a_streams_mood_moves_smoothly_and_fades_when_the_face_leaves(engine: Vi
     held = session.analyse_frame(empty, now_s=16 / 15)
     assert [face.held for face in held.faces] == [True] and held.faces[0].raw is None
     # The face was last seen in frame 15; its track is held as long as both of its holds last.
-    held_frames = max(engine.stream.max_missed_frames, math.floor(engine.stream.max_missed_s * 15))
+    held_frames = frames_held(engine.stream, 15)
     for frame in range(17, 16 + held_frames):
         analysis = session.analyse_frame(empty, now_s=frame / 15)
         assert [face.held for face in analysis.faces] == [True]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from pathlib import Path
 
 import cv2
@@ -28,7 +27,7 @@ from service.vision.annotate import BOX_BGR
 from service.vision.boxes import Box
 from service.vision.engine import VisionEngine
 from service.vision.results import EmotionReading, Face
-from tests.vision.frames import encode
+from tests.vision.frames import encode, frames_held
 
 FPS = 15
 SIZE = (600, 340)  # width, height: a webcam-like clip
@@ -85,7 +84,7 @@ def test_a_cut_between_two_faces_gives_two_tracks_and_a_faceless_stretch_no_face
 
     frames = list(analyze_video(clip, engine=engine))
 
-    held_frames = max(engine.stream.max_missed_frames, math.floor(engine.stream.max_missed_s * FPS))
+    held_frames = frames_held(engine.stream, FPS)
     assert 15 + held_frames < 25
     assert all(not frame.faces for frame in frames[15 + held_frames + 1 : 30])  # past the hold, nobody
     first, second = (
