@@ -28,7 +28,7 @@ from service.outputs import opencv_name
 from service.vision.annotate import upright_bgr
 from service.vision.engine import VisionEngine
 from service.vision.images import LOCAL_FILE_LIMITS, ImageError, decode_grey, read_photo_file
-from service.vision.results import EmotionReading, Face
+from service.vision.results import Analysis, EmotionReading, Face
 
 # A file FFmpeg cannot read is reported by us, in words and with its name; FFmpeg's and OpenCV's own
 # warnings about it would only break the log's one-JSON-object-a-line format and the CLI's messages.
@@ -82,6 +82,15 @@ class AnalysedFrame:
     width: int
     height: int
     image_bgr: np.ndarray | None = None  # the frame itself, when asked for (to draw on); never kept after
+
+    @classmethod
+    def of(
+        cls, source: str, frame: int, time_s: float, analysis: Analysis, image_bgr: np.ndarray | None
+    ) -> AnalysedFrame:
+        """The frame's place in its source with what the stream made of it."""
+        return cls(
+            source, frame, time_s, analysis.faces, analysis.mood, analysis.width, analysis.height, image_bgr
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,43 +226,42 @@ def analyze_video(
     """
     engine = engine or VisionEngine.from_settings(Settings())
     opened = video if isinstance(video, OpenedVideo) else open_video(video)
-    capture, info, path = opened.capture, opened.info, opened.path
     try:
-        session, clock = engine.open_stream(), FrameClock(info.fps)
-        next_due_s, index, analysed = 0.0, -1, 0
-        while True:
-            if not capture.grab():
-                break
-            index += 1
-            time_s = clock.time_s(capture.get(cv2.CAP_PROP_POS_MSEC))
-            if max_s is not None and (time_s > max_s or index >= max_s * MAX_FPS):
-                raise VideoOverLimit(path, f"the video runs past the limit of {max_s:g} s")
-            if every_s and time_s + 1e-9 < next_due_s:
-                continue  # grabbed, never decoded: skipping frames costs little
-            ok, frame_bgr = capture.retrieve()
-            if not ok:
-                break
-            if max_pixels is not None and frame_bgr.shape[0] * frame_bgr.shape[1] > max_pixels:
-                raise VideoOverLimit(path, f"a frame is larger than the limit of {max_pixels} pixels")
-            if every_s:
-                next_due_s = _next_due(time_s, every_s)
+        session, analysed = engine.open_stream(), 0
+        for index, time_s, frame_bgr in _sampled_frames(opened, every_s, max_s, max_pixels):
             grey = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY) if frame_bgr.ndim == 3 else frame_bgr
             analysis = session.analyse_grey(np.ascontiguousarray(grey), now_s=time_s)
             analysed += 1
-            yield AnalysedFrame(
-                str(path),
-                index,
-                time_s,
-                analysis.faces,
-                analysis.mood,
-                analysis.width,
-                analysis.height,
-                frame_bgr if with_images else None,
-            )
+            image = frame_bgr if with_images else None
+            yield AnalysedFrame.of(str(opened.path), index, time_s, analysis, image)
         if analysed == 0:
-            raise VideoError(path, "no frame could be decoded")
+            raise VideoError(opened.path, "no frame could be decoded")
     finally:
-        capture.release()
+        opened.capture.release()
+
+
+def _sampled_frames(
+    opened: OpenedVideo, every_s: float | None, max_s: float | None, max_pixels: int | None
+) -> Iterator[tuple[int, float, np.ndarray]]:
+    """(index, time_s, colour frame) of each frame due, in order, as `analyze_video` describes; frames
+    between those due are grabbed but never decoded, so skipping them costs little."""
+    capture, path, clock = opened.capture, opened.path, FrameClock(opened.info.fps)
+    next_due_s, index = 0.0, -1
+    while capture.grab():
+        index += 1
+        time_s = clock.time_s(capture.get(cv2.CAP_PROP_POS_MSEC))
+        if max_s is not None and (time_s > max_s or index >= max_s * MAX_FPS):
+            raise VideoOverLimit(path, f"the video runs past the limit of {max_s:g} s")
+        if every_s and time_s + 1e-9 < next_due_s:
+            continue
+        ok, frame_bgr = capture.retrieve()
+        if not ok:
+            return
+        if max_pixels is not None and frame_bgr.shape[0] * frame_bgr.shape[1] > max_pixels:
+            raise VideoOverLimit(path, f"a frame is larger than the limit of {max_pixels} pixels")
+        if every_s:
+            next_due_s = _next_due(time_s, every_s)
+        yield index, time_s, frame_bgr
 
 
 def _next_due(time_s: float, every_s: float) -> float:
@@ -280,14 +288,7 @@ def analyze_photos(
         except (ImageError, OSError) as error:
             yield path, error
             continue
-        analysis = session.analyse_grey(grey, now_s=index * PHOTO_SPACING_S)
-        yield AnalysedFrame(
-            str(path),
-            index,
-            index * PHOTO_SPACING_S,
-            analysis.faces,
-            analysis.mood,
-            analysis.width,
-            analysis.height,
-            upright_bgr(data) if with_images else None,
-        )
+        time_s = index * PHOTO_SPACING_S
+        analysis = session.analyse_grey(grey, now_s=time_s)
+        image = upright_bgr(data) if with_images else None
+        yield AnalysedFrame.of(str(path), index, time_s, analysis, image)
