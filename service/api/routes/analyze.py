@@ -17,13 +17,16 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from service.api.deps import SettingsDep, VideoUploadsDep, VisionDep, client_of
+from service.api.shares import ClientShares
 from service.api.uploads import BINARY_SCHEMA, GENERIC_MEDIA_TYPE, read_capped
 from service.api.vision import Vision
+from service.config import Settings
 from service.timeline import Summary, frame_json
 from service.video import (
     VIDEO_KINDS,
     VIDEO_TYPES,
     AnalysedFrame,
+    OpenedVideo,
     VideoError,
     VideoOverLimit,
     analyze_video,
@@ -74,34 +77,47 @@ async def analyze(
     client = client_of(request)
     held = AsyncExitStack()  # the upload slot, the clip and its decoder, until the last line is sent
     try:
-        # The clip stays in memory while it is analysed, so it keeps its slot as long.
-        await held.enter_async_context(video_uploads.slot(client))
-        data = await read_capped(request, settings.max_video_bytes, "video")
-        path = held.enter_context(video_in_memory(data))
-        del data  # the in-memory file holds the clip now
-        video = await to_thread.run_sync(open_video, path)  # FFmpeg probes the container: off the loop
-        held.callback(video.release)
-        max_s, max_pixels = settings.max_video_seconds, settings.max_video_frame_pixels
-        video.info.check("upload", max_s, max_pixels)
-        frames = analyze_video(video, every, vision.engine, max_s=max_s, max_pixels=max_pixels)
-        # The first frame is analysed before the answer starts, so a clip without one gets its 400.
-        async with vision.workers.slot(client):
-            first = await to_thread.run_sync(_next_or_done, frames)
-        if first is _DONE:
-            raise VideoError("upload", "no frame could be decoded")
-    except VideoOverLimit as error:
+        video, frames, first = await _first_frame(request, vision, video_uploads, settings, every, held)
+    except BaseException as error:
         await held.aclose()
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, error.reason) from None
-    except VideoError:
-        await held.aclose()
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, "the data is not a video with a frame that can be read"
-        ) from None
-    except BaseException:
-        await held.aclose()
+        if isinstance(error, VideoOverLimit):
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, error.reason) from None
+        if isinstance(error, VideoError):
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST, "the data is not a video with a frame that can be read"
+            ) from None
         raise
     lines = _lines(first, frames, video.info.duration_s, vision, client)
     return ReleasingStreamingResponse(lines, held)
+
+
+async def _first_frame(
+    request: Request,
+    vision: Vision,
+    video_uploads: ClientShares,
+    settings: Settings,
+    every: float | None,
+    held: AsyncExitStack,
+) -> tuple[OpenedVideo, Iterator[AnalysedFrame], AnalysedFrame]:
+    """The clip read and opened, its frames' iterator and its first frame analysed, with what they hold on
+    to in `held`; `VideoError` (or `VideoOverLimit`) for a clip that is not one, or is over a limit."""
+    client = client_of(request)
+    # The clip stays in memory while it is analysed, so it keeps its slot as long.
+    await held.enter_async_context(video_uploads.slot(client))
+    data = await read_capped(request, settings.max_video_bytes, "video")
+    path = held.enter_context(video_in_memory(data))
+    del data  # the in-memory file holds the clip now
+    video = await to_thread.run_sync(open_video, path)  # FFmpeg probes the container: off the loop
+    held.callback(video.release)
+    max_s, max_pixels = settings.max_video_seconds, settings.max_video_frame_pixels
+    video.info.check("upload", max_s, max_pixels)
+    frames = analyze_video(video, every, vision.engine, max_s=max_s, max_pixels=max_pixels)
+    # The first frame is analysed before the answer starts, so a clip without one gets its 400.
+    async with vision.workers.slot(client):
+        first = await to_thread.run_sync(_next_or_done, frames)
+    if first is _DONE:
+        raise VideoError("upload", "no frame could be decoded")
+    return video, frames, first
 
 
 class ReleasingStreamingResponse(StreamingResponse):
