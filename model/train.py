@@ -32,20 +32,12 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
 from model.augment import mixup, random_affine, random_erase, random_lighting
-from model.data import (
-    DEFAULT_DATA,
-    EMOTIONS,
-    FaceSet,
-    MalformedDataError,
-    file_sha256,
-    load_dataset,
-    load_ferplus_votes,
-)
-from model.evaluate import onnx_probabilities
+from model.data import DEFAULT_DATA, MalformedDataError
 from model.inference import predict_with_mirrors, to_tensor
 from model.net import EmotionNet
 from model.options import apply_overrides
-from model.runtime import UnusableModelError, open_session
+from model.runtime import UnusableModelError
+from model.targets import prepare_faces
 
 config: dict[str, Any] = dict(
     # data
@@ -117,67 +109,6 @@ def git_commit() -> str | None:
     return found.stdout.strip() or None
 
 
-def ferplus_votes(settings: dict[str, Any], data_path: Path, splits: dict[str, FaceSet]) -> np.ndarray | None:
-    """FER+ vote distributions by data row, where the votes file is there; SystemExit if it does not
-    describe the data's rows (FER+ matches FER2013's CSV row by row, and nothing else)."""
-    ferplus_path = Path(settings["ferplus"]) if settings["ferplus"] else None
-    if ferplus_path is None or not ferplus_path.exists() or not data_path.is_file():
-        return None
-    distributions, is_face = load_ferplus_votes(ferplus_path)
-    rows = np.concatenate([faces.rows for faces in splits.values()])
-    if rows.min() < 2 or rows.max() - 1 != len(distributions):  # CSV row 2 is the first data row
-        raise SystemExit(
-            f"--ferplus {ferplus_path}: its {len(distributions)} rows do not describe {data_path}'s rows "
-            f"{rows.min()}-{rows.max()}; FER+ votes go with FER2013's CSV (or --ferplus= for none)"
-        )
-    # A non-face has no emotion distribution: all zeros marks it, and such faces are dropped.
-    return np.where(is_face[:, None], distributions, 0.0)
-
-
-def teacher_probabilities(teacher_path: Path, images: np.ndarray) -> np.ndarray:
-    """The teacher model's probabilities for each face, as the service would compute them."""
-    return onnx_probabilities(open_session(teacher_path), images)
-
-
-def prepare_faces(settings: dict[str, Any]) -> tuple[FaceSet, FaceSet, np.ndarray, dict[str, Any]]:
-    """Training faces (blank images and FER+ non-faces left out), PublicTest, and each training face's
-    target distribution."""
-    data_path = Path(settings["data"])
-    splits, report = load_dataset(data_path)
-    if "train" not in splits or "test" not in splits:
-        raise SystemExit(f"{data_path}: needs both a training and a test split, found {sorted(splits)}")
-    train, test = splits["train"], splits["test"]
-    keep = train.images.reshape(len(train), -1).std(axis=1) >= 1.0
-    votes = ferplus_votes(settings, data_path, splits)
-    if votes is not None:
-        train_votes = votes[train.rows - 2]  # CSV row 2 is data row 0
-        keep &= train_votes.sum(axis=1) > 0
-    facts = {
-        "data_sha256": file_sha256(data_path) if data_path.is_file() else None,
-        "skipped_rows": len(report.skipped),
-        "dropped_training_faces": int((~keep).sum()),
-        "git_commit": git_commit(),
-    }
-    train = train.subset(keep)
-    if settings["limit"]:
-        train = train.subset(np.arange(min(settings["limit"], len(train))))
-    targets = soft_targets(settings, train, None if votes is None else votes[train.rows - 2])
-    return train, test, targets, facts
-
-
-def soft_targets(settings: dict[str, Any], train: FaceSet, votes: np.ndarray | None) -> np.ndarray:
-    """What each face should be predicted as: the smoothed label mixed with the teacher's and FER+'s views."""
-    label = np.eye(len(EMOTIONS), dtype=np.float32)[train.labels]
-    label = label * (1 - settings["label_smoothing"]) + settings["label_smoothing"] / len(EMOTIONS)
-    teacher_weight, ferplus_weight = settings["teacher_weight"], settings["ferplus_weight"]
-    targets = label * (1 - teacher_weight - ferplus_weight)
-    if teacher_weight:
-        targets += teacher_weight * teacher_probabilities(Path(settings["teacher"]), train.images)
-    if ferplus_weight:  # faces FER+ has no votes for were dropped, so every face has a distribution
-        targets += ferplus_weight * (label if votes is None else votes)
-    return targets.astype(np.float32)
-
-
 def augment(faces: torch.Tensor, settings: dict[str, Any]) -> torch.Tensor:
     """One batch's augmentation: geometry, light, then an erased patch."""
     faces = random_affine(faces, settings["rotate_degrees"], settings["scale"], settings["shift"])
@@ -216,6 +147,7 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
     np.random.seed(settings["seed"])
 
     train_set, test_set, targets, facts = prepare_faces(settings)
+    facts["git_commit"] = git_commit()
     train_faces, train_targets = to_tensor(train_set.images), torch.from_numpy(targets)
     train_labels = torch.from_numpy(train_set.labels)
     test_faces = to_tensor(test_set.images).to(device)
