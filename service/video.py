@@ -28,7 +28,7 @@ from service.outputs import opencv_name
 from service.vision.annotate import upright_bgr
 from service.vision.engine import VisionEngine
 from service.vision.images import LOCAL_FILE_LIMITS, ImageError, decode_grey, read_photo_file
-from service.vision.results import Analysis, EmotionReading, Face
+from service.vision.results import Analysis, EmotionReading, Face, Timings
 
 # A file FFmpeg cannot read is reported by us, in words and with its name; FFmpeg's and OpenCV's own
 # warnings about it would only break the log's one-JSON-object-a-line format and the CLI's messages.
@@ -81,6 +81,7 @@ class AnalysedFrame:
     mood: EmotionReading | None
     width: int
     height: int
+    timings: Timings  # what analysing it cost, by stage (a video frame's decoding by FFmpeg is not in it)
     image_bgr: np.ndarray | None = None  # the frame itself, when asked for (to draw on); never kept after
 
     @classmethod
@@ -88,9 +89,8 @@ class AnalysedFrame:
         cls, source: str, frame: int, time_s: float, analysis: Analysis, image_bgr: np.ndarray | None
     ) -> AnalysedFrame:
         """The frame's place in its source with what the stream made of it."""
-        return cls(
-            source, frame, time_s, analysis.faces, analysis.mood, analysis.width, analysis.height, image_bgr
-        )
+        faces, mood, timings = analysis.faces, analysis.mood, analysis.timings
+        return cls(source, frame, time_s, faces, mood, analysis.width, analysis.height, timings, image_bgr)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from anyio import to_thread
@@ -16,10 +16,12 @@ from service.observability import (
     INFERENCE_PATH,
     INFERENCE_PATH_DIFFERENCE,
 )
+from service.video import AnalysedFrame
 from service.vision.engine import StreamSession, VisionEngine
-from service.vision.results import Analysis
+from service.vision.results import Analysis, Face, Timings
 
 Result = TypeVar("Result")
+Observed = TypeVar("Observed", Analysis, AnalysedFrame)
 
 
 class Vision:
@@ -48,18 +50,26 @@ class Vision:
     async def analyse_photo(
         self, client: str, data: bytes, detect: bool, min_face_px: int | None
     ) -> Analysis:
-        return self._observed(await self._run(client, self.engine.analyse_photo, data, detect, min_face_px))
+        analysis = await self._run(client, self.engine.analyse_photo, data, detect, min_face_px)
+        return self._observed(analysis, analysis.timings, analysis.faces)
 
     async def analyse_frame(self, client: str, session: StreamSession, data: bytes) -> Analysis:
-        return self._observed(await self._run(client, session.analyse_frame, data))
+        analysis = await self._run(client, session.analyse_frame, data)
+        return self._observed(analysis, analysis.timings, analysis.faces)
+
+    async def next_frame(self, client: str, frames: Iterator[AnalysedFrame]) -> AnalysedFrame | None:
+        """A clip's next analysed frame, or None after its last."""
+        frame = await self._run(client, next, frames, None)
+        return None if frame is None else self._observed(frame, frame.timings, frame.faces)
 
     async def _run(self, client: str, function: Callable[..., Result], *args: Any) -> Result:
         async with self.workers.slot(client):
             return await to_thread.run_sync(function, *args)
 
     @staticmethod
-    def _observed(analysis: Analysis) -> Analysis:
-        DETECTION_DURATION.observe(analysis.timings.detect_ms / 1000)
-        INFERENCE_DURATION.observe(analysis.timings.classify_ms / 1000)
-        FACES_PER_FRAME.observe(len(analysis.faces))
-        return analysis
+    def _observed(result: Observed, timings: Timings, faces: Sequence[Face]) -> Observed:
+        """`result`, its timings and face count recorded in the metrics."""
+        DETECTION_DURATION.observe(timings.detect_ms / 1000)
+        INFERENCE_DURATION.observe(timings.classify_ms / 1000)
+        FACES_PER_FRAME.observe(len(faces))
+        return result

@@ -10,6 +10,7 @@ from typing import Any
 
 import cv2
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 from service.main import create_app
 from tests.support import vision_settings
@@ -131,3 +132,19 @@ def test_a_clip_being_analysed_keeps_its_own_slot_and_photos_do_not_wait_for_it(
             assert json.loads(list(lines)[-1])["summary"]["frames_analysed"] == 60
         again = post(client, clip_bytes(tmp_path, frames=5))  # the slot came back with the last line
     assert again.status_code == 200
+
+
+def faces_observed() -> tuple[float, float]:
+    """How many frames the faces-per-frame histogram has seen, and how many faces in them."""
+    count = REGISTRY.get_sample_value("moodfeed_faces_per_frame_count") or 0.0
+    return count, REGISTRY.get_sample_value("moodfeed_faces_per_frame_sum") or 0.0
+
+
+def test_a_clips_frames_are_counted_in_the_vision_metrics(vision_client: TestClient, tmp_path: Path) -> None:
+    before_frames, before_faces = faces_observed()
+    response = post(vision_client, clip_bytes(tmp_path), query="?every=0.2")
+    assert response.status_code == 200
+    frames = [json.loads(line) for line in response.text.splitlines()][:-1]
+    after_frames, after_faces = faces_observed()
+    assert after_frames - before_frames == len(frames) == 5
+    assert after_faces - before_faces == sum(len(frame["faces"]) for frame in frames)

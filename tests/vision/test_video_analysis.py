@@ -26,7 +26,7 @@ from service.video import (
 from service.vision.annotate import BOX_BGR
 from service.vision.boxes import Box
 from service.vision.engine import VisionEngine
-from service.vision.results import EmotionReading, Face
+from service.vision.results import EmotionReading, Face, Timings
 from tests.vision.frames import encode, frames_held
 
 FPS = 15
@@ -296,5 +296,5 @@ def test_a_crowds_plot_draws_the_tracks_seen_longest() -> None:
         faces = [
             Face(Box(0, 0, 10, 10), reading, track, raw=reading) for track in range(20) if index <= track
         ]
-        plot.add(AnalysedFrame("crowd.mp4", index, index / 30, faces, None, 640, 480))
+        plot.add(AnalysedFrame("crowd.mp4", index, index / 30, faces, None, 640, 480, Timings(0, 0, 0)))
     assert plot.plotted_tracks() == list(range(12, 20))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
-from typing import Annotated, Any
+from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -37,7 +37,6 @@ from service.video import (
 router = APIRouter(tags=["vision"])
 
 ACCEPTED_VIDEO_TYPES = frozenset({*VIDEO_TYPES, GENERIC_MEDIA_TYPE})  # a browser's unknown type
-_DONE = object()
 
 
 @router.post(
@@ -113,9 +112,8 @@ async def _first_frame(
     video.info.check("upload", max_s, max_pixels)
     frames = analyze_video(video, every, vision.engine, max_s=max_s, max_pixels=max_pixels)
     # The first frame is analysed before the answer starts, so a clip without one gets its 400.
-    async with vision.workers.slot(client):
-        first = await to_thread.run_sync(_next_or_done, frames)
-    if first is _DONE:
+    first = await vision.next_frame(client, frames)
+    if first is None:
         raise VideoError("upload", "no frame could be decoded")
     return video, frames, first
 
@@ -142,17 +140,12 @@ async def _lines(
     """The first frame's line, then each next frame's as it is analysed (on a vision worker, in the
     client's share), then the summary."""
     summary = Summary("upload", duration_s)
-    frame: Any = first
+    frame: AnalysedFrame | None = first
     try:
-        while frame is not _DONE:
+        while frame is not None:
             summary.add(frame)
             yield json.dumps({**frame_json(frame), "source": "upload"}) + "\n"
-            async with vision.workers.slot(client):
-                frame = await to_thread.run_sync(_next_or_done, frames)
+            frame = await vision.next_frame(client, frames)
     except VideoError as error:
         yield json.dumps({"error": error.reason}) + "\n"
     yield json.dumps({"summary": summary.as_json()}) + "\n"
-
-
-def _next_or_done(frames: Iterator[AnalysedFrame]) -> Any:
-    return next(frames, _DONE)
