@@ -35,14 +35,12 @@ from model.measure import (
     DEFAULT_MODEL,
     INPUT_NAME,
     OUTPUT_NAME,
-    calibration_faces,
+    card_metrics,
     install,
-    int8_facts,
-    measured_metrics,
     parameter_count,
+    quantize_and_measure,
 )
 from model.net import EmotionNet, ProbabilityModel
-from model.quantize import quantize_int8
 from model.train import config as train_config
 
 DEFAULT_CHECKPOINT = Path(train_config["out_dir"]) / "last.pt"
@@ -187,13 +185,9 @@ def export(
             if "train" not in splits:
                 raise MalformedDataError(f"{data_path}: no training split to calibrate int8 on")
             model_path = Path(scratch) / "int8.onnx"
-            quantize_int8(
-                fp32_path, model_path, calibration_faces(splits["train"], int8_calibration), INPUT_NAME
-            )
-        metrics = {"split": "test", "data": str(data_path), **measured_metrics(model_path, splits["test"])}
-        if int8_calibration:
-            fp32_metrics = measured_metrics(fp32_path, splits["test"])
-            int8 = int8_facts(metrics, fp32_metrics, min(int8_calibration, len(splits["train"])))
+            metrics, int8 = quantize_and_measure(fp32_path, model_path, splits, int8_calibration, data_path)
+        else:
+            metrics = card_metrics(model_path, splits["test"], data_path)
         members = [
             member_card(path, checkpoint)
             for path, checkpoint in zip(checkpoint_paths, checkpoints, strict=True)

@@ -25,7 +25,7 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
 from model.cpu import cpu_description
 from model.data import DEFAULT_DATA, FaceSet, MalformedDataError
 from model.evaluate import onnx_probabilities, score
-from model.quantize import INT8_METHOD
+from model.quantize import INT8_METHOD, quantize_int8
 from model.runtime import UnusableModelError, open_session
 
 DEFAULT_MODEL = Path(__file__).with_name("emotion.onnx")
@@ -59,11 +59,24 @@ def calibration_faces(train: FaceSet, count: int, seed: int = 0) -> np.ndarray:
     return train.images[np.sort(chosen)]
 
 
-def measured_metrics(model_path: Path, test: FaceSet) -> dict[str, Any]:
-    """The file's scores on `test`, run as the service runs it, and the CPU they were measured on."""
+def card_metrics(model_path: Path, test: FaceSet, data_path: Path) -> dict[str, Any]:
+    """The card's `metrics`: the file's scores on `test` (the test split of `data_path`), run as the
+    service runs it, and the CPU they were measured on."""
     report = score(onnx_probabilities(open_session(model_path), test.images), test.labels)
     metrics = {key: value for key, value in report.items() if key != "confusion_matrix"}
-    return {**metrics, "cpu": cpu_description()}
+    return {"split": "test", "data": str(data_path), **metrics, "cpu": cpu_description()}
+
+
+def quantize_and_measure(
+    fp32_path: Path, int8_path: Path, splits: dict[str, FaceSet], calibration: int, data_path: Path
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`fp32_path` quantised to `int8_path`, its activation ranges taken on `calibration` training faces;
+    the int8 file's card metrics, and the card's account of quantisation (`int8`)."""
+    faces = calibration_faces(splits["train"], calibration)
+    quantize_int8(fp32_path, int8_path, faces, INPUT_NAME)
+    metrics = card_metrics(int8_path, splits["test"], data_path)
+    fp32_metrics = card_metrics(fp32_path, splits["test"], data_path)
+    return metrics, int8_facts(metrics, fp32_metrics, len(faces))
 
 
 def read_card(model_path: Path) -> dict[str, Any]:

@@ -26,17 +26,7 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
 from onnx import numpy_helper
 
 from model.data import MalformedDataError, file_sha256, load_dataset
-from model.measure import (
-    INPUT_NAME,
-    calibration_faces,
-    install,
-    int8_facts,
-    measured_metrics,
-    read_card,
-    rewrite,
-    rewrite_parser,
-)
-from model.quantize import quantize_int8
+from model.measure import install, quantize_and_measure, read_card, rewrite, rewrite_parser
 from model.runtime import open_session
 
 
@@ -124,11 +114,10 @@ def requantize(model_path: Path, out_path: Path, data_path: Path, calibration: i
     with tempfile.TemporaryDirectory(dir=out_path.parent) as scratch:
         fp32_path, int8_path = Path(scratch) / "fp32.onnx", Path(scratch) / "int8.onnx"
         onnx.save(float_graph(onnx.load(str(model_path))), str(fp32_path))
-        quantize_int8(fp32_path, int8_path, calibration_faces(splits["train"], calibration), INPUT_NAME)
-        metrics = {"split": "test", "data": str(data_path), **measured_metrics(int8_path, splits["test"])}
+        metrics, int8 = quantize_and_measure(fp32_path, int8_path, splits, calibration, data_path)
         card.update(
             metrics=metrics,
-            int8=int8_facts(metrics, measured_metrics(fp32_path, splits["test"]), calibration),
+            int8=int8,
             bytes=int8_path.stat().st_size,
             rebuilt_from={
                 "sha256": source_sha256,

@@ -30,7 +30,7 @@ from onnx import helper, numpy_helper
 
 from model.data import MalformedDataError, load_dataset
 from model.evaluate import expected_calibration_error, onnx_probabilities
-from model.measure import OUTPUT_NAME, install, measured_metrics, read_card, rewrite, rewrite_parser
+from model.measure import OUTPUT_NAME, card_metrics, install, read_card, rewrite, rewrite_parser
 from model.runtime import open_session
 
 INVERSE_TEMPERATURE = "inverse_temperature"  # the initializer that holds 1 / T
@@ -127,7 +127,7 @@ def temper(model_path: Path, out_path: Path, data_path: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=out_path.parent) as scratch:
         tempered_path = Path(scratch) / "tempered.onnx"
         onnx.save(model, str(tempered_path))
-        metrics = {"split": "test", "data": str(data_path), **measured_metrics(tempered_path, test)}
+        metrics = card_metrics(tempered_path, test, data_path)
         card.update(
             metrics=metrics,
             bytes=tempered_path.stat().st_size,
