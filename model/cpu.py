@@ -9,18 +9,30 @@ from pathlib import Path
 INT8_FEATURES = ("avx2", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp", "i8mm")
 
 
-def cpu_features(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str, ...]:
-    """The int8-relevant instruction-set features of this CPU (empty where /proc/cpuinfo is absent)."""
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def _cpuinfo_values(names: tuple[str, ...], cpuinfo: Path) -> list[str]:
+    """The values of /proc/cpuinfo's fields of these names, one per core that lists them (none where the
+    file is absent)."""
     try:
         text = cpuinfo.read_text()
     except OSError:
-        return ()
-    flags: set[str] = set()
-    for line in text.splitlines():
-        name, _, value = line.partition(":")
-        if name.strip() in ("flags", "Features"):
-            flags.update(value.split())
+        return []
+    fields = (line.partition(":") for line in text.splitlines())
+    return [value.strip() for name, _, value in fields if name.strip() in names]
+
+
+def cpu_features(cpuinfo: Path = CPUINFO) -> tuple[str, ...]:
+    """The int8-relevant instruction-set features of this CPU (empty where /proc/cpuinfo is absent)."""
+    flags = {flag for value in _cpuinfo_values(("flags", "Features"), cpuinfo) for flag in value.split()}
     return tuple(feature for feature in INT8_FEATURES if feature in flags)
+
+
+def cpu_model_name(cpuinfo: Path = CPUINFO) -> str | None:
+    """The CPU's model name as /proc/cpuinfo gives it ("AMD EPYC", ...), if it does."""
+    names = _cpuinfo_values(("model name",), cpuinfo)
+    return names[0] if names else None
 
 
 def cpu_description() -> str:

@@ -20,6 +20,8 @@ from model.labels import EMOTIONS
 
 FACE_SIDE = 48
 DEFAULT_DATA = Path("../shared/data/fer2013/fer2013.csv.gz")  # where the project keeps FER2013
+DEFAULT_FERPLUS = DEFAULT_DATA.with_name("fer2013new.csv.gz")  # ...and the FER+ votes, row by row with it
+FIRST_DATA_ROW = 2  # a FER2013 CSV's row number for its first face (row 1 is the header)
 CSV_USAGES = {"Training": "train", "PublicTest": "test", "PrivateTest": "private"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 PACKED_SUFFIX = ".xz"  # model.pack's files: every split's faces, labels and row numbers, xz-compressed
@@ -99,7 +101,7 @@ def _csv_rows(path: Path, report: LoadReport) -> Iterator[tuple[int, str, int, n
         header = next(reader, None)
         if header is None or [name.strip() for name in header[:3]] != ["emotion", "pixels", "Usage"]:
             raise MalformedDataError(f"{path}: expected the header 'emotion,pixels,Usage', got {header}")
-        for row_number, row in enumerate(reader, start=2):
+        for row_number, row in enumerate(reader, start=FIRST_DATA_ROW):
             if len(row) != 3:
                 report.note(f"row {row_number}: expected 3 fields, got {len(row)}")
                 continue

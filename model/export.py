@@ -30,6 +30,7 @@ try:
 except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
+from model.cpu import cpu_model_name
 from model.data import EMOTIONS, FACE_SIDE, MalformedDataError, load_dataset
 from model.measure import (
     DEFAULT_MODEL,
@@ -91,13 +92,7 @@ def training_hardware(device: str, facts: dict[str, Any]) -> str:
         return str(facts["hardware"])
     if device.startswith("cuda") and torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
-    cpuinfo = Path("/proc/cpuinfo")
-    names = [
-        line.split(":", 1)[1].strip()
-        for line in cpuinfo.read_text().splitlines()
-        if line.startswith("model name")
-    ]
-    return f"{names[0] if names else 'CPU'}, {os.cpu_count()} cores (this host)"
+    return f"{cpu_model_name() or 'CPU'}, {os.cpu_count()} cores (this host)"
 
 
 def member_card(checkpoint_path: Path, checkpoint: dict[str, Any]) -> dict[str, Any]:

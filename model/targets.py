@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from model.data import EMOTIONS, FaceSet, file_sha256, load_dataset, load_ferplus_votes
+from model.data import EMOTIONS, FIRST_DATA_ROW, FaceSet, file_sha256, load_dataset, load_ferplus_votes
 from model.evaluate import onnx_probabilities
 from model.runtime import open_session
 
@@ -23,7 +23,7 @@ def ferplus_votes(settings: dict[str, Any], data_path: Path, splits: dict[str, F
         return None
     distributions, is_face = load_ferplus_votes(ferplus_path)
     rows = np.concatenate([faces.rows for faces in splits.values()])
-    if rows.min() < 2 or rows.max() - 1 != len(distributions):  # CSV row 2 is the first data row
+    if rows.min() < FIRST_DATA_ROW or rows.max() - FIRST_DATA_ROW + 1 != len(distributions):
         raise SystemExit(
             f"--ferplus {ferplus_path}: its {len(distributions)} rows do not describe {data_path}'s rows "
             f"{rows.min()}-{rows.max()}; FER+ votes go with FER2013's CSV (or --ferplus= for none)"
@@ -48,7 +48,7 @@ def prepare_faces(settings: dict[str, Any]) -> tuple[FaceSet, FaceSet, np.ndarra
     keep = train.images.reshape(len(train), -1).std(axis=1) >= 1.0
     votes = ferplus_votes(settings, data_path, splits)
     if votes is not None:
-        train_votes = votes[train.rows - 2]  # CSV row 2 is data row 0
+        train_votes = votes[train.rows - FIRST_DATA_ROW]
         keep &= train_votes.sum(axis=1) > 0
     facts = {
         "data_sha256": file_sha256(data_path) if data_path.is_file() else None,
@@ -58,7 +58,7 @@ def prepare_faces(settings: dict[str, Any]) -> tuple[FaceSet, FaceSet, np.ndarra
     train = train.subset(keep)
     if settings["limit"]:
         train = train.subset(np.arange(min(settings["limit"], len(train))))
-    targets = soft_targets(settings, train, None if votes is None else votes[train.rows - 2])
+    targets = soft_targets(settings, train, None if votes is None else votes[train.rows - FIRST_DATA_ROW])
     return train, test, targets, facts
 
 

@@ -32,7 +32,7 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
 from model.augment import mixup, random_affine, random_erase, random_lighting
-from model.data import DEFAULT_DATA, MalformedDataError
+from model.data import DEFAULT_DATA, DEFAULT_FERPLUS, MalformedDataError
 from model.inference import predict_with_mirrors, to_tensor
 from model.net import EmotionNet
 from model.options import apply_overrides
@@ -42,7 +42,7 @@ from model.targets import prepare_faces
 config: dict[str, Any] = dict(
     # data
     data=str(DEFAULT_DATA),  # FER2013 CSV or image folder; PublicTest validates
-    ferplus="../shared/data/fer2013/fer2013new.csv.gz",  # FER+ votes: drop non-faces, soft targets; "" skips
+    ferplus=str(DEFAULT_FERPLUS),  # FER+ votes: drop non-faces, soft targets; "" skips
     out_dir="runs/vgg",  # last.pt and metrics.jsonl go here
     limit=0,  # train on only the first `limit` faces (0 = all); for smoke tests
     # the net

@@ -144,7 +144,8 @@ def in_process(engine: VisionEngine, clip: list[bytes], fer_python: Path | None)
     for stage in ("decode_ms", "detect_ms", "classify_ms"):
         print(f"    {stage[:-3]:<10} {statistics.fmean(getattr(t, stage) for t in breakdown):6.2f} ms/frame")
     greys = [decode_grey(frame, limits) for frame in clip]
-    min_face = round(engine.stream.min_face_fraction * min(FRAME_SHAPE))
+    frame_height, frame_width = FRAME_SHAPE
+    min_face = engine.stream_min_face_px(frame_width, frame_height)
     report(
         "ours: full scan alone (every frame)",
         time_each(lambda grey: engine.detector.scan(grey, min_face), greys),

@@ -139,8 +139,9 @@ class PredictOut(BaseModel):
 class FrameOut(BaseModel):
     """The answer to one analysed stream frame: its number, the tracked faces, and the stream's mood.
 
-    `mood` is smoothed over about a second and held while no face is in view; null before the first
-    face. `dropped` counts the frames skipped so far because a newer one arrived first.
+    `mood` is smoothed over about a second; while no face is in view it fades toward no emotion in
+    particular (halving each `MOODFEED_MOOD_HALF_LIFE_S`) and is null once faded, as before the first face.
+    `dropped` counts the frames skipped so far because a newer one arrived first.
     """
 
     seq: int

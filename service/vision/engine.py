@@ -135,6 +135,11 @@ class VisionEngine:
         fraction = round(self.photo.min_face_fraction * min(width, height))
         return max(WINDOW_PX, self.photo.min_face_px, fraction)
 
+    def stream_min_face_px(self, width: int, height: int) -> int:
+        """The smallest face a stream's width x height frames are scanned for: `stream.min_face_fraction`
+        of the shorter side (a face smaller than that is too far from the camera to read)."""
+        return max(WINDOW_PX, round(self.stream.min_face_fraction * min(width, height)))
+
     def open_stream(self, of_photos: bool = False) -> StreamSession:
         """A stream of video frames, or with `of_photos` a series of photos: each scanned for all its faces
         down to a photo's smallest, as `analyse_photo` scans one, where a stream's smallest face (a share
@@ -176,7 +181,7 @@ class StreamSession:
             min_face_px = self.engine.photo_min_face_px(width, height)
             boxes = self.engine.detector.find_faces(grey, min_face_px)
         else:
-            min_face_px = max(WINDOW_PX, round(self.options.min_face_fraction * min(width, height)))
+            min_face_px = self.engine.stream_min_face_px(width, height)
             boxes = self._detect(grey, min_face_px, now_s)
         detect_ms, started = _ms_since(started), time.perf_counter()
         self.tracker.update(boxes, self.engine.classify(grey, boxes), now_s)

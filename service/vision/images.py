@@ -101,9 +101,14 @@ def read_photo_file(path: Path, limits: ImageLimits = LOCAL_FILE_LIMITS) -> byte
     return data
 
 
+def media_type_essence(content_type: str) -> str:
+    """A Content-Type's media type alone, lower-cased, without its parameters ("" for none)."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
 def check_media_type(media_type: str) -> None:
     """Refuse a declared media type we do not take (an empty one too: a raw body must say what it is)."""
-    essence = media_type.split(";", 1)[0].strip().lower()
+    essence = media_type_essence(media_type)
     if essence not in ACCEPTED_MEDIA_TYPES:
         accepted = ", ".join(sorted(ACCEPTED_MEDIA_TYPES))
         raise UnsupportedImageType(f"images of type {essence or '(empty)'} are not accepted; send {accepted}")

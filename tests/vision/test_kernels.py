@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.cpu import cpu_features
+from model.cpu import cpu_features, cpu_model_name
 from model.labels import EMOTIONS
 from service.vision.classifier import EmotionClassifier
 from service.vision.kernels import MAX_PROBABILITY_DIFFERENCE, compare, probe_faces
@@ -70,3 +70,11 @@ def test_compare_counts_argmax_agreement_and_the_largest_difference() -> None:
     assert check.argmax_agreement == 0.5
     assert check.max_probability_difference == pytest.approx(0.3)
     assert not check.exact and check.path == "reference"
+
+
+def test_cpu_model_name_is_the_first_cores_and_none_without_cpuinfo(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9R45\nflags\t: avx2\n\nmodel name\t: B\n")
+
+    assert cpu_model_name(cpuinfo) == "AMD EPYC 9R45"
+    assert cpu_model_name(tmp_path / "absent") is None

@@ -33,6 +33,7 @@ from service.video import (
     open_video,
     video_in_memory,
 )
+from service.vision.images import media_type_essence
 
 router = APIRouter(tags=["vision"])
 
@@ -67,7 +68,7 @@ async def analyze(
     Each line is `{"source", "time_s", "frame", "faces", "mood"}` as in `moodfeed analyze`'s JSON Lines;
     the last is `{"summary": {...}}`.
     """
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    media_type = media_type_essence(request.headers.get("content-type", ""))
     if media_type not in ACCEPTED_VIDEO_TYPES:
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
