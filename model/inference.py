@@ -14,11 +14,9 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict(
-    net: torch.nn.Module, faces: torch.Tensor, batch_size: int = 512, flip: bool = False
-) -> np.ndarray:
-    """Softmax probabilities for every face, optionally averaged with the mirrored face (as exported)."""
-    model = ProbabilityModel([net], flip_average=flip).eval()
+def predict(net: torch.nn.Module, faces: torch.Tensor, batch_size: int = 512) -> np.ndarray:
+    """Softmax probabilities for every face, in float32."""
+    model = ProbabilityModel([net], flip_average=False).eval()
     outputs = [
         model(faces[start : start + batch_size].contiguous(memory_format=torch.channels_last))
         for start in range(0, len(faces), batch_size)

@@ -34,9 +34,6 @@ class Affect:
     emotions: tuple[float, ...]  # in the order of STORY_EMOTIONS
     carries: tuple[str, ...] = ()  # the emotions that stand out in this story, strongest first
 
-    def emotion(self, name: str) -> float:
-        return self.emotions[STORY_EMOTIONS.index(name)]
-
     def as_dict(self) -> dict[str, float]:
         return dict(zip(STORY_EMOTIONS, self.emotions, strict=True))
 

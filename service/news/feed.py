@@ -193,10 +193,6 @@ class NewsFeed:
             raise RuntimeError("the news feed is not started")
         return self._refresher
 
-    async def refresh(self) -> None:
-        """Fetch the feeds that are due now (what the background task does on its schedule)."""
-        await self.refresher.refresh_due()
-
     async def reload(self) -> None:
         """Rebuild the pool from the store (off the event loop) and swap it in."""
         async with self._reload_lock:

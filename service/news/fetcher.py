@@ -35,7 +35,6 @@ class FetchResult:
     final_url: str | None = None
     content_type: str | None = None
     validators: Validators = Validators()
-    http_status: int | None = None
     error: str | None = None
 
     def record(self, unreadable: str | None = None) -> FetchRecord:
@@ -174,10 +173,9 @@ class Fetcher:
                     FetchOutcome.NOT_MODIFIED,
                     time.monotonic() - started,
                     validators=renewed,
-                    http_status=304,
                 )
             if response.status_code != 200:
-                return self._error(url, started, f"HTTP {response.status_code}", response.status_code)
+                return self._error(url, started, f"HTTP {response.status_code}")
             body = await self._read_capped(response)
             return FetchResult(
                 url,
@@ -187,7 +185,6 @@ class Fetcher:
                 final_url=location,
                 content_type=response.headers.get("Content-Type"),
                 validators=Validators(response.headers.get("ETag"), response.headers.get("Last-Modified")),
-                http_status=200,
             )
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
@@ -205,10 +202,8 @@ class Fetcher:
         return b"".join(chunks)
 
     @staticmethod
-    def _error(url: str, started: float, message: str, http_status: int | None = None) -> FetchResult:
-        return FetchResult(
-            url, FetchOutcome.ERROR, time.monotonic() - started, http_status=http_status, error=message
-        )
+    def _error(url: str, started: float, message: str) -> FetchResult:
+        return FetchResult(url, FetchOutcome.ERROR, time.monotonic() - started, error=message)
 
     async def aclose(self) -> None:
         await self._client.aclose()

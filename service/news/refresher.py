@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 FIRST_RETRY_S = 60.0
 MAX_RETRY_S = 6 * 3600.0
 MIN_SLEEP_S = 1.0
+MAX_CONCURRENT_FETCHES = 8  # feeds fetched at once in a pass; the rest wait their turn
 
 FetchListener = Callable[[str, FetchOutcome], None]
 
@@ -49,7 +50,6 @@ class Refresher:
         retention_s: float,
         on_new_stories: Callable[[], Awaitable[None]],
         listeners: list[FetchListener] | None = None,
-        max_concurrent: int = 8,
     ):
         self.sources = list(sources)
         self.store = store
@@ -59,7 +59,7 @@ class Refresher:
         self.retention_s = retention_s
         self.on_new_stories = on_new_stories
         self.listeners = listeners if listeners is not None else []
-        self._limit = asyncio.Semaphore(max_concurrent)
+        self._limit = asyncio.Semaphore(MAX_CONCURRENT_FETCHES)
         self.unreachable = False  # after a pass: no feed has ever been fetched and every one just failed
         self._pass_lock = asyncio.Lock()
 

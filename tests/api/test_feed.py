@@ -61,7 +61,7 @@ def refreshed(client: TestClient) -> TestClient:
     """Run one refresh pass now, as the background task would."""
     news: NewsFeed = client.app.state.news  # type: ignore[attr-defined]
     assert client.portal is not None
-    client.portal.call(news.refresh)
+    client.portal.call(news.refresher.refresh_due)
     return client
 
 

@@ -59,5 +59,5 @@ def test_feed_fetches_are_counted_by_result(tmp_path: Path) -> None:
         with TestClient(create_app(settings)) as client:
             news: NewsFeed = client.app.state.news  # type: ignore[attr-defined]
             assert client.portal is not None
-            client.portal.call(news.refresh)
+            client.portal.call(news.refresher.refresh_due)
     assert (fetches("ok"), fetches("error")) == (before[0] + 1, before[1] + 1)

@@ -34,7 +34,8 @@ def test_a_headline_carries_its_plain_emotion_first(
 ) -> None:
     affect = scorer.score(headline)
     assert affect.carries[0] == emotion
-    assert affect.emotion(emotion) == max(affect.emotions[STORY_EMOTIONS.index(e)] for e in affect.carries)
+    scores = affect.as_dict()
+    assert scores[emotion] == max(scores[carried] for carried in affect.carries)
 
 
 def test_scores_are_the_same_every_time(scorer: AffectScorer) -> None:
