@@ -12,6 +12,19 @@ export function percent(probability) {
   return `${Math.round(probability * 100)}%`;
 }
 
+/** One reading's emotions stacked top to bottom between x = left and x = right, each band as tall as its
+ * share of `height`, in the emotions' colours; a pixel wider than asked, so neighbouring readings leave
+ * no hairline gaps. */
+export function drawBands(context, emotions, scores, left, right, height) {
+  let top = 0;
+  for (const emotion of emotions) {
+    const band = (scores[emotion] ?? 0) * height;
+    context.fillStyle = emotionColour(emotion);
+    context.fillRect(left, top, Math.max(right - left, 1) + 1, band);
+    top += band;
+  }
+}
+
 /** Size a canvas's pixels to its CSS box (sharp on high-DPI screens), clear it, and return its CSS size. */
 export function clearCanvas(canvas, context) {
   const ratio = window.devicePixelRatio || 1;

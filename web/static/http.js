@@ -15,10 +15,16 @@ export class ApiError extends Error {
   }
 }
 
+/** The ApiError for a refused `response`, in the server's words where its body gives them. */
+export async function apiError(response) {
+  const body = await response.json().catch(() => null);
+  return new ApiError(errorDetail(body, response.status), response.status);
+}
+
 export async function fetchJson(url, options = {}) {
   const response = await fetch(url, options);
+  if (!response.ok) throw await apiError(response);
   const body = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(errorDetail(body, response.status), response.status);
   if (body === null) throw new Error("the server's answer was not JSON");
   return body;
 }

@@ -1,6 +1,6 @@
 // The viewer's mood as it is now (one bar per emotion) and over the last minute (a stacked timeline).
 
-import { clearCanvas, emotionColour, percent } from "./draw.js";
+import { clearCanvas, drawBands, percent } from "./draw.js";
 
 const TIMELINE_WINDOW_MS = 60_000;
 const LONGEST_STEP_MS = 2_000; // a reading is drawn until the next one, but no longer than this
@@ -71,15 +71,7 @@ export class MoodTimeline {
       const end = Math.min(readings[index + 1]?.at ?? now, reading.at + LONGEST_STEP_MS);
       const left = Math.max(0, xAt(reading.at));
       const right = xAt(end);
-      if (right <= 0) return;
-      let top = 0;
-      for (const emotion of this.emotions) {
-        const bandHeight = (reading.scores[emotion] ?? 0) * height;
-        context.fillStyle = emotionColour(emotion);
-        // Round outward by a pixel so neighbouring readings do not leave hairline gaps.
-        context.fillRect(left, top, right - left + 1, bandHeight);
-        top += bandHeight;
-      }
+      if (right > 0) drawBands(context, this.emotions, reading.scores, left, right, height);
     });
     canvas.setAttribute("aria-label", this.summary(now));
   }

@@ -1,7 +1,7 @@
 // "Analyse a video": a short clip through POST /analyze, its mood over the clip's time drawn as it comes.
 
-import { ApiError } from "./http.js";
-import { clearCanvas, emotionColour } from "./draw.js";
+import { apiError } from "./http.js";
+import { clearCanvas, drawBands } from "./draw.js";
 
 /** POST the clip and call onFrame(frame) for each analysed frame as it arrives; the summary at the end.
  * Aborting `signal` stops the upload or the reading of its answer (the promise then rejects). */
@@ -12,10 +12,7 @@ export async function analyseVideo(file, every, signal, onFrame) {
     headers: { "Content-Type": file.type || "application/octet-stream" },
     signal,
   });
-  if (!response.ok) {
-    const body = await response.json().catch(() => null);
-    throw new ApiError(body?.detail ?? `the server answered ${response.status}`, response.status);
-  }
+  if (!response.ok) throw await apiError(response);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let pending = "";
   let summary = null;
@@ -61,13 +58,7 @@ export class VideoTimeline {
     frames.forEach((frame, index) => {
       const left = (frame.time / end) * width;
       const right = ((frames[index + 1]?.time ?? end) / end) * width;
-      let top = 0;
-      for (const emotion of this.emotions) {
-        const band = (frame.scores[emotion] ?? 0) * height;
-        context.fillStyle = emotionColour(emotion);
-        context.fillRect(left, top, Math.max(right - left, 1) + 1, band);
-        top += band;
-      }
+      drawBands(context, this.emotions, frame.scores, left, right, height);
     });
     canvas.setAttribute("aria-label", this.describe());
   }
