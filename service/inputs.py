@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.photos import no_photos_in, photos_in
+from service.photos import glob_matches, no_photos_in, photos_in
 from service.video import (
     PHOTO_TIME_AXIS,
     VIDEO_TIME_AXIS,
@@ -23,7 +23,7 @@ from service.vision.images import PHOTO_SUFFIXES, ImageError
 
 
 def expand(inputs: list[str]) -> Iterator[Path]:
-    """The inputs as paths; `-` reads one path per line from stdin."""
+    """The inputs as paths, an unexpanded glob as its matches; `-` reads one path per line from stdin."""
     for item in inputs:
         if item == "-":
             # A line is a name as it is, spaces and all (and in any encoding: read as the file system's
@@ -31,17 +31,17 @@ def expand(inputs: list[str]) -> Iterator[Path]:
             lines = (os.fsdecode(line.rstrip(b"\r\n")) for line in sys.stdin.buffer)
             yield from (Path(line) for line in lines if line.strip())
         else:
-            yield Path(item)
+            yield from glob_matches(item) or [Path(item)]
 
 
 def named_files(items: Iterable[str]) -> Iterator[Path]:
-    """The files the inputs name: each file itself, each folder's photos."""
+    """The files the inputs name: each file itself, each folder's photos, each glob's matches."""
     for item in items:
-        path = Path(item)
-        if "\0" not in item and path.is_dir():
-            yield from photos_in(path)
-        else:
-            yield path
+        for path in glob_matches(item) or [Path(item)]:
+            if "\0" not in str(path) and path.is_dir():
+                yield from photos_in(path)
+            else:
+                yield path
 
 
 @dataclass

@@ -36,6 +36,14 @@ def photos_in(folder: Path) -> list[Path]:
     )
 
 
+def glob_matches(argument: str) -> list[Path]:
+    """What a pattern the shell left unexpanded (a quoted `'shots/*.png'`) matches, in name order; nothing
+    for a name that exists as it is, or is no pattern."""
+    if "\0" in argument or Path(argument).exists() or not glob.has_magic(argument):
+        return []
+    return [Path(match) for match in sorted(glob.glob(argument))]
+
+
 def photo_paths(arguments: Sequence[str]) -> Iterator[Path]:
     """Each named file; each folder's photos, recursively, in name order; each unexpanded glob's matches.
 
@@ -46,8 +54,8 @@ def photo_paths(arguments: Sequence[str]) -> Iterator[Path]:
         path = Path(argument)
         if path.is_dir():
             yield from photos_in(path) or [path]
-        elif not path.exists() and glob.has_magic(argument) and (matches := sorted(glob.glob(argument))):
-            yield from photo_paths(matches)
+        elif matches := glob_matches(argument):
+            yield from photo_paths([str(match) for match in matches])
         else:
             yield path
 

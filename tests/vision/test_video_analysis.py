@@ -298,3 +298,19 @@ def test_a_crowds_plot_draws_the_tracks_seen_longest() -> None:
         ]
         plot.add(AnalysedFrame("crowd.mp4", index, index / 30, faces, None, 640, 480, Timings(0, 0, 0)))
     assert plot.plotted_tracks() == list(range(12, 20))
+
+
+@pytest.mark.usefixtures("on_tiny_model")
+def test_analyze_reads_a_quoted_glob_as_its_matches_in_name_order_and_reports_one_matching_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for name in ("b.mp4", "a.mp4"):
+        write_video(clips / name, [face_frame(100)] * 3)
+    out = tmp_path / "out"
+
+    assert main(["analyze", str(clips / "*.mp4"), str(tmp_path / "none" / "*.avi"), "--out", str(out)]) == 1
+
+    assert sorted(path.name for path in out.iterdir() if path.suffix == ".csv") == ["a.csv", "b.csv"]
+    assert f"{tmp_path / 'none' / '*.avi'}: no such file" in capsys.readouterr().err
