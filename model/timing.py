@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -29,9 +29,7 @@ class CallTimes:
 
     def percentile_ms(self, share: float) -> float:
         """The wall time below which `share` (0-1) of the calls finished."""
-        if len(self.wall_ms) < 2:
-            return self.wall_ms[0]
-        return statistics.quantiles(self.wall_ms, n=100, method="inclusive")[round(share * 100) - 1]
+        return percentile(self.wall_ms, share)
 
     @property
     def cpu_median_ms(self) -> float:
@@ -40,6 +38,14 @@ class CallTimes:
     @property
     def cpu_mean_ms(self) -> float:
         return statistics.fmean(self.cpu_ms)
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The value below which `share` (0.01-0.99) of `values` lie, interpolated between the values; the one
+    value where there is one."""
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
 
 
 def time_each(call: Callable[[Item], object], items: Iterable[Item], warmup: int = 1) -> CallTimes:

@@ -27,7 +27,7 @@ import numpy as np
 import websockets
 from PIL import Image
 
-from service.localserver import stream_url
+from service.localserver import page_origin, stream_url
 
 ATTACKER = "127.0.0.2"
 
@@ -81,12 +81,11 @@ async def slow_headers(host: str, port: int, stop_at: float, seen: Counter[str],
 
 async def oversized_frames(ws_url: str, stop_at: float, seen: Counter[str]) -> None:
     """WebSocket messages of 15 MiB, far past the frame limit, again and again."""
-    origin = ws_url.replace("ws", "http", 1).removesuffix("/ws/stream")
     payload = b"\xff" * (15 * 1024 * 1024)
     while time.monotonic() < stop_at:
         try:
             async with websockets.connect(
-                ws_url, origin=origin, max_size=2**22, open_timeout=10, local_addr=(ATTACKER, 0)
+                ws_url, origin=page_origin(ws_url), max_size=2**22, open_timeout=10, local_addr=(ATTACKER, 0)
             ) as socket_:
                 await socket_.send(payload)
                 await socket_.recv()

@@ -39,7 +39,15 @@ import websockets
 from prometheus_client.parser import text_string_to_metric_families
 from skimage import data
 
-from service.localserver import LOOPBACK_HOSTS, ServerDidNotStart, served, stream_url, wait_until_ready
+from model.timing import percentile
+from service.localserver import (
+    LOOPBACK_HOSTS,
+    ServerDidNotStart,
+    page_origin,
+    served,
+    stream_url,
+    wait_until_ready,
+)
 
 PREDICT_CLIENT = "127.0.0.3"  # the normal /predict caller's own address
 FRAME_SIZE = (640, 480)
@@ -60,9 +68,9 @@ class Tally:
 
     def summary(self, elapsed_s: float) -> dict[str, object]:
         def percentile_ms(q: int) -> float | None:
-            if len(self.latencies_s) < 2:
-                return round(self.latencies_s[0] * 1000, 1) if self.latencies_s else None
-            return round(statistics.quantiles(self.latencies_s, n=100)[q - 1] * 1000, 1)
+            if not self.latencies_s:
+                return None
+            return round(percentile(self.latencies_s, q / 100) * 1000, 1)
 
         return {
             "sent": self.sent,
@@ -108,9 +116,8 @@ async def one_stream(
     sent_at: dict[int, float] = {}
     dropped = 0
     try:
-        origin = ws_url.replace("ws", "http", 1).removesuffix("/ws/stream")
         async with websockets.connect(
-            ws_url, origin=origin, max_size=2**22, open_timeout=10, local_addr=(address, 0)
+            ws_url, origin=page_origin(ws_url), max_size=2**22, open_timeout=10, local_addr=(address, 0)
         ) as socket_:
 
             async def receive() -> None:

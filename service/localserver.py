@@ -33,6 +33,11 @@ def stream_url(base_url: str) -> str:
     return "ws" + base_url.rstrip("/").removeprefix("http") + "/ws/stream"
 
 
+def page_origin(ws_url: str) -> str:
+    """The Origin a page served by the server at this stream URL sends (ws -> http, wss -> https)."""
+    return "http" + ws_url.removeprefix("ws").removesuffix("/ws/stream")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as probe:

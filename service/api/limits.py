@@ -12,15 +12,13 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 
+from starlette.status import WS_1013_TRY_AGAIN_LATER
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.observability import RATE_LIMITED, STREAMS_OPEN, STREAMS_REFUSED
 
 # Probes and scrapes come from the cluster, often from one address; they must never be limited.
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-
-# RFC 6455: "Try Again Later", the server is overloaded.
-CLOSE_TRY_AGAIN_LATER = 1013
 
 
 def client_key(scope: Scope) -> str:
@@ -128,7 +126,7 @@ class StreamSlots:
             STREAMS_REFUSED.inc()
             await receive()  # the client's websocket.connect
             await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER, "reason": reason})
+            await send({"type": "websocket.close", "code": WS_1013_TRY_AGAIN_LATER, "reason": reason})
             return
         self.open_streams += 1
         self.streams_by_client[client] += 1

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
+from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.limits import UNLIMITED_PATHS, RateLimit, StreamSlots, send_json_error
@@ -156,7 +157,7 @@ class AllowedHosts:
             return
         reason = "this server does not answer to that Host name (see MOODFEED_ALLOWED_HOSTS)"
         if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008, "reason": reason})
+            await send({"type": "websocket.close", "code": WS_1008_POLICY_VIOLATION, "reason": reason})
             return
         await send_json_error(send, 400, reason)
 
@@ -176,7 +177,13 @@ class WebSocketOrigin:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and not self.allowed(scope):
-            await send({"type": "websocket.close", "code": 1008, "reason": "origin not allowed"})
+            await send(
+                {
+                    "type": "websocket.close",
+                    "code": WS_1008_POLICY_VIOLATION,
+                    "reason": "origin not allowed",
+                }
+            )
             return
         await self.app(scope, receive, send)
 
