@@ -119,6 +119,14 @@ def report(label: str, times: CallTimes) -> float:
 
 
 def in_process(engine: VisionEngine, clip: list[bytes], fer_python: Path | None) -> None:
+    """The engine's figures without HTTP: video frames, classification, photos."""
+    bench_video_frames(engine, clip, fer_python)
+    bench_classification(engine, decode_grey(clip[0], engine.stream.limits))
+    bench_photos(engine)
+
+
+def bench_video_frames(engine: VisionEngine, clip: list[bytes], fer_python: Path | None) -> None:
+    """The stream path against the naive pipeline (and `fer`, given its venv's Python), then by stage."""
     stock = {size: stock_haar(size) for size in (STOCK_MIN_FACE_PX, 96)}
     limits = engine.stream.limits
 
@@ -150,13 +158,21 @@ def in_process(engine: VisionEngine, clip: list[bytes], fer_python: Path | None)
         "ours: full scan alone (every frame)",
         time_each(lambda grey: engine.detector.scan(grey, min_face), greys),
     )
+
+
+def bench_classification(engine: VisionEngine, grey: np.ndarray) -> None:
+    """Milliseconds per face, one face at a time and eight at once."""
     print("Classification:")
-    face = crop_faces(greys[0], [Box(0, 0, 100, 100)], engine.classifier.input_size)
+    face = crop_faces(grey, [Box(0, 0, 100, 100)], engine.classifier.input_size)
     for batch in (1, 8):
         crops = np.repeat(face, batch, axis=0)
         times = time_each(engine.classifier.classify, [crops] * 50)
         per_face_ms, cpu_ms = times.mean_ms / batch, times.cpu_mean_ms / batch
         print(f"  batch of {batch}: {per_face_ms:6.2f} ms per face (cpu {cpu_ms:.2f})")
+
+
+def bench_photos(engine: VisionEngine) -> None:
+    """The /predict path on the astronaut and on a generated group photo at three smallest faces."""
     print("Photos through the /predict path, one core:")
     astronaut = jpeg(skimage_grey("astronaut"), 90)
     report("astronaut 512x512, min_face 24", time_each(engine.analyse_photo, [astronaut] * 5))

@@ -18,7 +18,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from service import affect_lines, analyze, bench
-from service.config import Settings
+from service.config import MAX_PORT, Settings
 from service.exits import BROKEN_PIPE, INTERRUPTED
 from service.main import create_app
 from service.news.sources import FeedListError
@@ -79,8 +79,8 @@ def predict(arguments: argparse.Namespace) -> int:
 
 def port_number(text: str) -> int:
     port = int(text)
-    if not 0 <= port <= 65_535:
-        raise argparse.ArgumentTypeError("must be from 0 to 65535")
+    if not 0 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_PORT}")
     return port
 
 

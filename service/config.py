@@ -16,6 +16,7 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 FEED_DB_PATH = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "moodfeed" / "feeds.db"
 
 MAX_THREADS = 1024  # a thread setting beyond this is a typo, not a machine
+MAX_PORT = 65_535  # TCP's; 0 asks the system for a free port
 # What the page needs and nothing more: its own scripts, styles and socket; story images from any https host.
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https:; "
@@ -30,7 +31,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOODFEED_", env_file=None, allow_inf_nan=False)
 
     host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=0, le=65_535)
+    port: int = Field(default=8000, ge=0, le=MAX_PORT)
     log_level: str = "info"
 
     # Vision
