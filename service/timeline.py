@@ -1,4 +1,5 @@
-"""What `moodfeed analyze` writes for one input: rows (CSV, JSON Lines), a summary and a plot."""
+"""The shapes of an analysed timeline: its rows (CSV, JSON Lines), its summary and its plot, as
+`moodfeed analyze` writes them and `POST /analyze` streams them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What `moodfeed analyze` writes for an input: its rows, summary, plot and annotated copy, as they come."""
+"""Which files `moodfeed analyze` writes for an input, opened once and written as its frames come: the
+timeline's rows, summary and plot (their shapes are `service.timeline`'s) and the annotated copy."""
 
 from __future__ import annotations
 
