@@ -106,7 +106,6 @@ def requantize(model_path: Path, out_path: Path, data_path: Path, calibration: i
     """Rebuild `model_path` as today's int8 recipe; write it and its card to `out_path`. The new card."""
     card = read_card(model_path)
     splits, _ = load_dataset(data_path)
-    calibration = min(calibration, len(splits.get("train", ())))
     if "train" not in splits or "test" not in splits:
         raise MalformedDataError(f"{data_path}: needs a training split to calibrate on and a test split")
     open_session(model_path)  # an UnusableModelError now, rather than onnx's own error from deep inside

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from anyio import to_thread
 
@@ -21,7 +21,19 @@ from service.vision.engine import StreamSession, VisionEngine
 from service.vision.results import Analysis, Face, Timings
 
 Result = TypeVar("Result")
-Observed = TypeVar("Observed", Analysis, AnalysedFrame)
+
+
+class Observable(Protocol):
+    """What the metrics read from an analysed image: its stage timings and its faces."""
+
+    @property
+    def timings(self) -> Timings: ...
+
+    @property
+    def faces(self) -> Sequence[Face]: ...
+
+
+Observed = TypeVar("Observed", bound=Observable)
 
 
 class Vision:
@@ -50,26 +62,24 @@ class Vision:
     async def analyse_photo(
         self, client: str, data: bytes, detect: bool, min_face_px: int | None
     ) -> Analysis:
-        analysis = await self._run(client, self.engine.analyse_photo, data, detect, min_face_px)
-        return self._observed(analysis, analysis.timings, analysis.faces)
+        return self._observed(await self._run(client, self.engine.analyse_photo, data, detect, min_face_px))
 
     async def analyse_frame(self, client: str, session: StreamSession, data: bytes) -> Analysis:
-        analysis = await self._run(client, session.analyse_frame, data)
-        return self._observed(analysis, analysis.timings, analysis.faces)
+        return self._observed(await self._run(client, session.analyse_frame, data))
 
     async def next_frame(self, client: str, frames: Iterator[AnalysedFrame]) -> AnalysedFrame | None:
         """A clip's next analysed frame, or None after its last."""
         frame = await self._run(client, next, frames, None)
-        return None if frame is None else self._observed(frame, frame.timings, frame.faces)
+        return None if frame is None else self._observed(frame)
 
     async def _run(self, client: str, function: Callable[..., Result], *args: Any) -> Result:
         async with self.workers.slot(client):
             return await to_thread.run_sync(function, *args)
 
     @staticmethod
-    def _observed(result: Observed, timings: Timings, faces: Sequence[Face]) -> Observed:
+    def _observed(result: Observed) -> Observed:
         """`result`, its timings and face count recorded in the metrics."""
-        DETECTION_DURATION.observe(timings.detect_ms / 1000)
-        INFERENCE_DURATION.observe(timings.classify_ms / 1000)
-        FACES_PER_FRAME.observe(len(faces))
+        DETECTION_DURATION.observe(result.timings.detect_ms / 1000)
+        INFERENCE_DURATION.observe(result.timings.classify_ms / 1000)
+        FACES_PER_FRAME.observe(len(result.faces))
         return result

@@ -77,7 +77,9 @@ async def analyze(
     client = client_of(request)
     held = AsyncExitStack()  # the upload slot, the clip and its decoder, until the last line is sent
     try:
-        video, frames, first = await _first_frame(request, vision, video_uploads, settings, every, held)
+        video, frames, first = await _first_frame(
+            request, client, vision, video_uploads, settings, every, held
+        )
     except BaseException as error:
         await held.aclose()
         if isinstance(error, VideoOverLimit):
@@ -93,6 +95,7 @@ async def analyze(
 
 async def _first_frame(
     request: Request,
+    client: str,
     vision: Vision,
     video_uploads: ClientShares,
     settings: Settings,
@@ -101,7 +104,6 @@ async def _first_frame(
 ) -> tuple[OpenedVideo, Iterator[AnalysedFrame], AnalysedFrame]:
     """The clip read and opened, its frames' iterator and its first frame analysed, with what they hold on
     to in `held`; `VideoError` (or `VideoOverLimit`) for a clip that is not one, or is over a limit."""
-    client = client_of(request)
     # The clip stays in memory while it is analysed, so it keeps its slot as long.
     await held.enter_async_context(video_uploads.slot(client))
     data = await read_capped(request, settings.max_video_bytes, "video")
