@@ -59,7 +59,8 @@ def load_checkpoint(path: Path) -> tuple[EmotionNet, dict[str, Any]]:
         checkpoint = torch.load(path, map_location="cpu", weights_only=False)
         settings = checkpoint["config"]
         net = EmotionNet(tuple(settings["widths"]), dropout=settings["dropout"])
-        net.load_state_dict(checkpoint["model"])
+        # A run that finished with weight averaging yields the average, not its last epoch's weights.
+        net.load_state_dict(checkpoint.get("averaged_net", checkpoint["model"]))
     except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, TypeError) as error:
         raise CheckpointError(f"{path}: not a model.train checkpoint ({error})") from error
     return net.eval(), checkpoint
@@ -105,6 +106,8 @@ def member_card(checkpoint_path: Path, checkpoint: dict[str, Any]) -> dict[str, 
         "training": {
             "epochs": checkpoint["epoch"],
             "planned_epochs": checkpoint["config"].get("epochs"),
+            "planned_averaged_epochs": checkpoint["config"].get("swa_epochs", 0),
+            "weights": averaged_weights(checkpoint),
             "seconds": round(checkpoint["train_seconds"], 1),
             "device": checkpoint.get("device"),
             "hardware": training_hardware(str(checkpoint.get("device", "cpu")), facts),
@@ -112,6 +115,13 @@ def member_card(checkpoint_path: Path, checkpoint: dict[str, Any]) -> dict[str, 
             "last_epoch_metrics": checkpoint.get("metrics"),
         },
     }
+
+
+def averaged_weights(checkpoint: dict[str, Any]) -> str:
+    """Which weights the export took: the last epoch's, or the average over the SWA epochs."""
+    if "averaged_net" not in checkpoint:
+        return "last epoch"
+    return f"averaged over the last {int(checkpoint['averaged']['n_averaged'])} epochs (SWA)"
 
 
 def shared_data_checksum(checkpoints: list[dict[str, Any]]) -> str | None:

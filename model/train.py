@@ -4,6 +4,7 @@
     python -m model.train --epochs=3 --out_dir=runs/try
     python -m model.train --out_dir=runs/vgg --resume
     python -m model.train --out_dir=runs/student --teacher=model/emotion.onnx --teacher_weight=0.5
+    python -m model.train --out_dir=runs/swa --epochs=100 --swa_epochs=50 --resume  # a finished run, averaged
 
 Every value in `config` can be overridden as --name=value. A checkpoint is written after every epoch;
 --resume continues from it (with the checkpoint's recipe: a resumed run refuses a different one).
@@ -27,6 +28,7 @@ from model.extras import missing_extra  # first: it reports the imports below
 try:
     import torch
     import torch.nn.functional as F
+    from torch.optim.swa_utils import SWALR, AveragedModel, update_bn
     from tqdm import tqdm
 except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
@@ -54,6 +56,11 @@ config: dict[str, Any] = dict(
     max_lr=0.1,  # the one-cycle peak
     momentum=0.9,
     weight_decay=5e-4,
+    # stochastic weight averaging after the one-cycle: this many more epochs at a constant learning rate
+    # (reached over the first of them), the weights averaged at the end of each; the average is what a run
+    # yields, its batch-norm statistics measured afresh on augmented training batches. 0 = none
+    swa_epochs=0,
+    swa_lr=0.01,
     # targets: the label, smoothed, mixed with a teacher's probabilities and the FER+ votes
     label_smoothing=0.1,  # share of the label's mass spread evenly over all classes
     teacher="",  # an exported .onnx whose probabilities on the training faces become soft targets
@@ -78,6 +85,8 @@ PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
 # Values a resumed run may change: where the data lives and how fast the arithmetic runs, not what the net
 # learns; and epochs, which `check_resumable` refuses with its own reason.
 RESUMABLE_CHANGES = {"data", "ferplus", "teacher", "out_dir", "precision", "epochs"}
+# Values a run may take on when it resumes before averaging begins: a finished run can go on into SWA.
+SWA_OPTIONS = {"swa_epochs", "swa_lr"}
 
 
 def parse_overrides(arguments: list[str], defaults: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -85,6 +94,8 @@ def parse_overrides(arguments: list[str], defaults: dict[str, Any]) -> tuple[dic
     settings, flags = apply_overrides(arguments, defaults, usage=__doc__, flags=("--resume",))
     if settings["epochs"] < 1 or settings["batch_size"] < 1:
         raise SystemExit("--epochs and --batch_size must be at least 1")
+    if settings["swa_epochs"] < 0 or settings["swa_lr"] <= 0:
+        raise SystemExit("--swa_epochs must not be negative and --swa_lr must be above 0")
     if settings["teacher_weight"] + settings["ferplus_weight"] > 1:
         raise SystemExit("--teacher_weight and --ferplus_weight together must not exceed 1")
     if settings["teacher_weight"] > 0 and not settings["teacher"]:
@@ -117,14 +128,16 @@ def augment(faces: torch.Tensor, settings: dict[str, Any]) -> torch.Tensor:
     return random_erase(faces, settings["erase_probability"], settings["erase_max_area"])
 
 
-def check_resumable(saved: dict[str, Any], settings: dict[str, Any]) -> None:
-    """Refuse to resume a run with a different recipe: the checkpoint's nets and schedule would not match."""
+def check_resumable(saved: dict[str, Any], saved_epoch: int, settings: dict[str, Any]) -> None:
+    """Refuse to resume a run with a different recipe: the checkpoint's nets and schedule would not match.
+    Until averaging has begun (`saved_epoch` within the one-cycle), the SWA options may change."""
     # An option newer than the checkpoint was, for that run, its default.
     recipe = {**config, **saved}
+    may_change = RESUMABLE_CHANGES | (SWA_OPTIONS if saved_epoch <= recipe["epochs"] else set())
     changed = {
         name: (recipe.get(name, value), value)
         for name, value in settings.items()
-        if name not in RESUMABLE_CHANGES and recipe.get(name, value) != value
+        if name not in may_change and recipe.get(name, value) != value
     }
     if changed:
         details = ", ".join(f"{name} was {old!r}, now {new!r}" for name, (old, new) in changed.items())
@@ -152,17 +165,31 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
     train_labels = torch.from_numpy(train_set.labels)
     test_faces = to_tensor(test_set.images).to(device)
     steps_per_epoch = epoch_steps(len(train_set), settings["batch_size"])
-    net, optimizer, scheduler = training_parts(settings, steps_per_epoch, device)
+    net, optimizer, one_cycle = training_parts(settings, steps_per_epoch, device)
+    averaged = AveragedModel(net) if settings["swa_epochs"] else None
     first_epoch, seconds_so_far = 0, 0.0
     if checkpoint is not None:
-        first_epoch, seconds_so_far = restore(checkpoint, net, optimizer, scheduler, device)
+        first_epoch, seconds_so_far = restore(checkpoint, net, optimizer, one_cycle, device)
+        if averaged is not None and "averaged" in checkpoint:
+            averaged.load_state_dict(checkpoint["averaged"])
         print(f"resumed from {checkpoint_path} after epoch {first_epoch}", file=sys.stderr)
 
-    for epoch in range(first_epoch, settings["epochs"]):
+    scheduler: torch.optim.lr_scheduler.LRScheduler = one_cycle
+    total_epochs = settings["epochs"] + settings["swa_epochs"]
+    for epoch in range(first_epoch, total_epochs):
         started = time.monotonic()
+        if averaged is not None and epoch >= settings["epochs"] and scheduler is one_cycle:
+            # Made when averaging begins (making it moves the learning rate), and again on a resume; after
+            # its first epoch it holds swa_lr whatever it starts from.
+            scheduler = SWALR(optimizer, swa_lr=settings["swa_lr"], anneal_epochs=steps_per_epoch)
         loss_sum, predicted = train_epoch(
             net, optimizer, scheduler, train_faces, train_targets, epoch, settings
         )
+        if averaged is not None and epoch >= settings["epochs"]:
+            averaged.update_parameters(net)
+        final_average = averaged.module if averaged is not None and epoch + 1 == total_epochs else None
+        if final_average is not None:
+            settle_norms(final_average, train_faces, settings)
         seconds_so_far += time.monotonic() - started
         metrics = {
             "epoch": epoch + 1,
@@ -174,15 +201,24 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
             "precision": settings["precision"],  # per epoch: a resumed run may change it
             "train_seconds": round(seconds_so_far, 1),
         }
+        if final_average is not None:
+            accuracy = validation_accuracy(
+                final_average, test_faces, test_set.labels, PRECISIONS[settings["precision"]]
+            )
+            metrics |= {f"averaged_{name}": value for name, value in accuracy.items()}
         with metrics_path.open("a") as log:
             log.write(json.dumps(metrics) + "\n")
-        remaining = (settings["epochs"] - epoch - 1) * seconds_so_far / (epoch + 1)
+        remaining = (total_epochs - epoch - 1) * seconds_so_far / (epoch + 1)
         print(
             f"epoch {epoch + 1}: val {metrics['val_accuracy']:.4f} "
             f"(flip {metrics['val_accuracy_flip']:.4f}), about {remaining / 60:.0f} min left",
             file=sys.stderr,
         )
-        state = {"model": net, "optimizer": optimizer, "scheduler": scheduler}
+        state: dict[str, Any] = {"model": net, "optimizer": optimizer, "scheduler": one_cycle}
+        if averaged is not None:
+            state["averaged"] = averaged
+        if final_average is not None:
+            state["averaged_net"] = final_average  # what export takes, in place of "model"
         save_checkpoint(checkpoint_path, state, epoch + 1, seconds_so_far, settings, facts, metrics, device)
     return checkpoint_path
 
@@ -199,7 +235,7 @@ def saved_run(
             f"{checkpoint_path} holds a run already: --resume continues it, or choose another --out_dir"
         )
     checkpoint: dict[str, Any] = torch.load(checkpoint_path, map_location=device, weights_only=False)
-    check_resumable(checkpoint["config"], settings)
+    check_resumable(checkpoint["config"], checkpoint["epoch"], settings)
     return checkpoint
 
 
@@ -262,7 +298,7 @@ def train_epoch(
     loss_sum = 0.0
     bar = tqdm(
         range(epoch_steps(len(faces), batch_size)),
-        desc=f"epoch {epoch + 1}/{settings['epochs']}",
+        desc=f"epoch {epoch + 1}/{settings['epochs'] + settings['swa_epochs']}",
         file=sys.stderr,
     )
     for step in bar:
@@ -283,13 +319,29 @@ def train_epoch(
     return loss_sum, predicted
 
 
+def settle_norms(averaged: torch.nn.Module, faces: torch.Tensor, settings: dict[str, Any]) -> None:
+    """Measure the averaged net's batch-norm statistics afresh: averaged weights need their own. One pass
+    over the training faces in augmented batches, as the running net's statistics were gathered."""
+    device = next(averaged.parameters()).device
+    batch_size = settings["batch_size"]
+    batches = (
+        augment(faces[start : start + batch_size].to(device), settings).contiguous(
+            memory_format=torch.channels_last
+        )
+        for start in range(0, len(faces), batch_size)
+    )
+    autocast_dtype = PRECISIONS[settings["precision"]]
+    with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+        update_bn(batches, averaged, device=device)
+
+
 def epoch_steps(faces: int, batch_size: int) -> int:
     """Optimiser steps in one pass over `faces` (the last batch may be short)."""
     return math.ceil(faces / batch_size)
 
 
 def validation_accuracy(
-    net: EmotionNet, faces: torch.Tensor, labels: np.ndarray, autocast_dtype: torch.dtype | None
+    net: torch.nn.Module, faces: torch.Tensor, labels: np.ndarray, autocast_dtype: torch.dtype | None
 ) -> dict[str, float]:
     """Accuracy on the validation faces, as they are and averaged with their mirror images (one pass over
     faces and mirrors, in the run's precision: it costs a quarter of an epoch in float32 otherwise)."""

@@ -8,6 +8,8 @@ import pytest
 import torch
 
 from model import train
+from model.export import load_checkpoint, member_card
+from model.net import EmotionNet
 
 
 def test_one_epoch_writes_a_checkpoint_with_what_export_needs(trained_checkpoint, tiny_csv):
@@ -138,3 +140,63 @@ def test_a_run_started_in_float32_goes_on_in_bfloat16_and_each_epoch_says_which_
 def test_a_precision_other_than_float32_or_bfloat16_is_refused():
     with pytest.raises(SystemExit, match="--precision takes fp32 or bf16, not 'fp16'"):
         train.main(["--precision=fp16"])
+
+
+def test_a_finished_run_goes_on_into_weight_averaging_and_export_takes_the_average(tiny_csv, tmp_path):
+    train.main(one_epoch(tiny_csv, tmp_path))
+
+    train.main([*one_epoch(tiny_csv, tmp_path), "--swa_epochs=2", "--swa_lr=0.02", "--resume"])
+
+    checkpoint = torch.load(tmp_path / "last.pt", map_location="cpu", weights_only=False)
+    assert checkpoint["epoch"] == 3 and int(checkpoint["averaged"]["n_averaged"]) == 2
+    assert 0 <= checkpoint["metrics"]["averaged_val_accuracy_flip"] <= 1
+    averaged, last = checkpoint["averaged_net"], checkpoint["model"]
+    assert not torch.equal(averaged["head.2.weight"], last["head.2.weight"])
+    net, _ = load_checkpoint(tmp_path / "last.pt")
+    assert torch.equal(net.state_dict()["head.2.weight"], averaged["head.2.weight"])
+    assert member_card(tmp_path / "last.pt", checkpoint)["training"]["weights"] == (
+        "averaged over the last 2 epochs (SWA)"
+    )
+
+
+def test_weight_averaging_once_begun_keeps_its_recipe(tiny_csv, tmp_path, monkeypatch):
+    options = [*one_epoch(tiny_csv, tmp_path), "--swa_epochs=2"]
+    first_run_epoch, epochs_begun = train.train_epoch, []
+
+    def stopped_in_the_second_averaged_epoch(*arguments, **keywords):
+        epochs_begun.append(1)
+        if len(epochs_begun) == 3:
+            raise KeyboardInterrupt
+        return first_run_epoch(*arguments, **keywords)
+
+    monkeypatch.setattr(train, "train_epoch", stopped_in_the_second_averaged_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train.main(options)
+    monkeypatch.setattr(train, "train_epoch", first_run_epoch)
+
+    with pytest.raises(SystemExit, match="swa_lr was 0.01, now 0.05"):
+        train.main([*options, "--swa_lr=0.05", "--resume"])
+    train.main([*options, "--resume"])
+    checkpoint = torch.load(tmp_path / "last.pt", map_location="cpu", weights_only=False)
+    assert checkpoint["epoch"] == 3 and int(checkpoint["averaged"]["n_averaged"]) == 2
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["lr"] for line in lines][1:] == pytest.approx([0.01, 0.01])
+
+
+def test_settled_norms_are_the_statistics_of_the_faces_they_were_measured_on():
+    net = EmotionNet((8, 8, 8, 8), dropout=0.0)
+    for name, buffer in net.named_buffers():
+        if "running" in name:
+            buffer.fill_(50.0)  # nothing like what the faces give
+    faces = torch.rand(96, 1, 48, 48) * 255
+    no_augmentation = {**train.config, "batch_size": 96, "rotate_degrees": 0.0, "scale": 0.0, "shift": 0.0}
+
+    def gap_between_running_and_batch_statistics() -> float:
+        with torch.no_grad():  # one batch of all the faces: in train mode, its own statistics
+            return float((net.eval()(faces) - net.train()(faces)).abs().max())
+
+    before = gap_between_running_and_batch_statistics()
+    train.settle_norms(net, faces, {**no_augmentation, "erase_probability": 0.0})
+
+    # what is left is the unbiased variance the running statistics keep, over few values in the last block
+    assert gap_between_running_and_batch_statistics() < min(0.05, before / 20)
