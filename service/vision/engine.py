@@ -6,6 +6,7 @@ Each video stream gets its own `StreamSession` (its tracks and mood), which hand
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +20,12 @@ from service.vision.classifier import EmotionClassifier, crop_faces
 from service.vision.faces import WINDOW_PX, FaceDetector
 from service.vision.images import ImageLimits, decode_grey
 from service.vision.results import Analysis, EmotionReading, Face, Timings, blend
-from service.vision.tracker import MATCH_IOU, FaceTracker
+from service.vision.stillness import StillFaces, StillScene
+from service.vision.tracker import MATCH_IOU, FaceTracker, Track
+
+# A full scan put off because nothing changed runs anyway after this many times its interval: a new face
+# the scene comparison cannot tell from what was there (a head turning to the camera) waits at most that.
+SCAN_PUT_OFF_AT_MOST = 4
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,8 @@ class StreamSession:
         self.tracker = FaceTracker(engine.labels, self.options.half_life_s, *held)
         self._last_full_scan_s: float | None = None  # so the first frame gets one
         self._frame_shape: tuple[int, ...] | None = None
+        self._still_faces = StillFaces()
+        self._still_scene = StillScene()
 
     def analyse_frame(self, data: bytes, now_s: float | None = None) -> Analysis:
         """This frame's tracked faces and the stream's mood; `now_s` (monotonic seconds) drives smoothing.
@@ -191,21 +199,28 @@ class StreamSession:
     def _detect(self, grey: np.ndarray, min_face_px: int, now_s: float) -> list[Box]:
         detector = self.engine.detector
         tracks = self.tracker.tracks
-        near = [detector.find_near(grey, track.box) for track in tracks]
+        self._still_faces.keep_only(track.track_id for track in tracks)
+        near = [self._find_near(grey, track) for track in tracks]
         candidates = [box for box in near if box is not None]
         tracked = len(candidates)
-        last = self._last_full_scan_s
         # By the stream's clock, not its frame count: a 30 fps video and a 10 fps webcam both meet a new face
-        # within the same time; a clock that went backwards (a new video) scans at once. A track whose face
-        # has not been found near its last box for a few frames gets a scan of the whole frame, and another
-        # before it ends, so that a face still there (grown or shrunk more than the search near it allows)
-        # keeps its track.
-        due = last is None or not 0 <= now_s - last < self.options.full_scan_every_s
+        # within the same time; a clock that went backwards (a new video) scans at once. A scan that is due
+        # waits while nothing outside the tracked faces has changed since the last one, up to a limit. A
+        # track whose face has not been found near its last box for a few frames gets a scan of the whole
+        # frame, and another before it ends, so that a face still there (grown or shrunk more than the
+        # search near it allows) keeps its track.
+        last = self._last_full_scan_s
+        since_scan_s = math.inf if last is None or now_s < last else now_s - last
+        every_s = self.options.full_scan_every_s
+        overdue = since_scan_s >= SCAN_PUT_OFF_AT_MOST * every_s
+        due = not tracks or since_scan_s >= every_s
         rescue = any(
             box is None and self.tracker.rescue_due_if_missed(track, now_s)
             for track, box in zip(tracks, near, strict=True)
         )
-        if due or not tracks or rescue:
+        faces_now = [*candidates, *(track.box for track in tracks)]
+        scan = rescue or overdue or (due and not self._still_scene.unchanged(grey, faces_now))
+        if scan:
             self._last_full_scan_s = now_s
             candidates += detector.scan(grey, min_face_px)
         found: list[Box] = []  # tracked faces first, then new ones; two boxes on one face are one face
@@ -216,4 +231,15 @@ class StreamSession:
             if new_face and not detector.confirm_new(grey, box):  # as thoroughly as a photo, before a track
                 continue
             found.append(box)
+        if scan:
+            self._still_scene.scanned(grey, [*found, *(track.box for track in tracks)])
         return found
+
+    def _find_near(self, grey: np.ndarray, track: Track) -> Box | None:
+        """The track's face in this frame, searched for near its last box unless it has kept still."""
+        if self._still_faces.still(grey, track.track_id, track.box):
+            return track.box
+        box = self.engine.detector.find_near(grey, track.box)
+        if box is not None:
+            self._still_faces.found(grey, track.track_id, box)
+        return box
