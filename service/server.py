@@ -11,7 +11,6 @@ refuse late.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -20,6 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from service.api.client_counts import ClientCounts
 from service.config import Settings
 from service.observability import CONNECTIONS_REFUSED, logging_config
 
@@ -45,7 +45,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     """uvicorn's httptools protocol with a request deadline, header limits and a per-address cap."""
 
     limits: ClassVar[ConnectionLimits]
-    connections_by_client: ClassVar[Counter[str]]
+    connections_by_client: ClassVar[ClientCounts]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,7 +60,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     @classmethod
     def configured(cls, limits: ConnectionLimits) -> type[GuardedHttpTools]:
         """A protocol class of its own for one server: its limits and its own connection counts."""
-        return type(cls.__name__, (cls,), {"limits": limits, "connections_by_client": Counter()})
+        return type(cls.__name__, (cls,), {"limits": limits, "connections_by_client": ClientCounts()})
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -69,7 +69,7 @@ class GuardedHttpTools(HttpToolsProtocol):
             limit = self.limits.max_connections_per_client
             self._refuse(503, f"too many connections from one address (at most {limit})")
             return
-        self.connections_by_client[address] += 1
+        self.connections_by_client.add(address)
         self._counted_client = address
         self._arm_deadline()
 
@@ -156,9 +156,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     def _release(self) -> None:
         self._disarm_deadline()
         if self._counted_client is not None:
-            self.connections_by_client[self._counted_client] -= 1
-            if self.connections_by_client[self._counted_client] <= 0:
-                del self.connections_by_client[self._counted_client]
+            self.connections_by_client.remove(self._counted_client)
             self._counted_client = None
 
 

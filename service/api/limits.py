@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from starlette.status import WS_1013_TRY_AGAIN_LATER
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.api.client_counts import ClientCounts
 from service.observability import RATE_LIMITED, STREAMS_OPEN, STREAMS_REFUSED
 
 # Probes and scrapes come from the cluster, often from one address; they must never be limited.
@@ -110,7 +111,7 @@ class StreamSlots:
         self.max_streams = max_streams
         self.max_per_client = max_per_client
         self.open_streams = 0
-        self.streams_by_client: Counter[str] = Counter()
+        self.streams_by_client = ClientCounts()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
@@ -129,13 +130,11 @@ class StreamSlots:
             await send({"type": "websocket.close", "code": WS_1013_TRY_AGAIN_LATER, "reason": reason})
             return
         self.open_streams += 1
-        self.streams_by_client[client] += 1
+        self.streams_by_client.add(client)
         STREAMS_OPEN.inc()
         try:
             await self.app(scope, receive, send)
         finally:
             self.open_streams -= 1
-            self.streams_by_client[client] -= 1
-            if self.streams_by_client[client] <= 0:
-                del self.streams_by_client[client]
+            self.streams_by_client.remove(client)
             STREAMS_OPEN.dec()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from anyio import CapacityLimiter
+
+from service.api.client_counts import ClientCounts
 
 
 class ClientShares:
@@ -21,7 +22,7 @@ class ClientShares:
         self.per_client = min(per_client or max(1, total // 2), total)
         self._pool = CapacityLimiter(total)
         self._by_client: dict[str, CapacityLimiter] = {}
-        self._users: Counter[str] = Counter()
+        self._users = ClientCounts()
 
     def clients_holding_or_waiting(self) -> int:
         """Client addresses holding or waiting for a slot now."""
@@ -31,11 +32,10 @@ class ClientShares:
     async def slot(self, client: str) -> AsyncIterator[None]:
         """Hold one of the pool's slots, and one of `client`'s, for the duration of the block."""
         limiter = self._by_client.setdefault(client, CapacityLimiter(self.per_client))
-        self._users[client] += 1
+        self._users.add(client)
         try:
             async with limiter, self._pool:
                 yield
         finally:
-            self._users[client] -= 1
-            if self._users[client] == 0:  # no one of this client holds or waits: forget it
-                del self._users[client], self._by_client[client]
+            if self._users.remove(client):  # no one of this client holds or waits: forget it
+                del self._by_client[client]
