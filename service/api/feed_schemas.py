@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from service.api.schemas import EmotionOut
+from service.api.schemas import DECIMALS, EmotionOut
 from service.news.feed import FeedPage
 
 
@@ -52,9 +52,9 @@ class FeedOut(BaseModel):
                     summary=item.story.summary,
                     categories=list(item.story.categories),
                     image=item.story.image,
-                    valence=item.affect.valence,
-                    emotions=item.affect.as_dict(),
-                    score=item.score,
+                    valence=round(item.affect.valence, DECIMALS),
+                    emotions={name: round(value, DECIMALS) for name, value in item.affect.as_dict().items()},
+                    score=round(item.score, DECIMALS),
                     reason=item.reason,
                 )
                 for item in page.items

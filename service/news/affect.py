@@ -89,7 +89,7 @@ class AffectScorer:
         raw = lexicon.intercept + words + lexicon.vader * compound
         valence = float(np.clip(raw[0], -1.0, 1.0))
         emotions = np.clip(raw[1:], 0.0, 1.0)
-        return Affect(round(valence, 4), tuple(round(float(e), 4) for e in emotions), self._carried(emotions))
+        return Affect(valence, tuple(float(e) for e in emotions), self._carried(emotions))
 
     def _carried(self, emotions: np.ndarray) -> tuple[str, ...]:
         """The emotions above their notable level and near the most outstanding one, strongest first.

@@ -189,7 +189,7 @@ def rank(
         RankedStory(
             pool.stories[i],
             pool.affects[i],
-            round(float(scores[i]), 4),
+            float(scores[i]),
             f"{describe(pool, i)}, {_purpose(weighted, admitted, i)}",
         )
         for i in chosen
