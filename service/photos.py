@@ -1,7 +1,12 @@
-"""`moodfeed predict`: find the photos a person named, analyse each, and print the answers their way."""
+"""`moodfeed predict`: find the faces in photos and read each one's emotion.
+
+Photos are named as files, folders (searched recursively, in name order) or globs; each answer is printed
+as a table on a terminal and as JSON Lines (one /predict answer a line) otherwise.
+"""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import glob
 import json
@@ -11,12 +16,69 @@ from pathlib import Path
 from typing import TextIO
 
 from service.api.schemas import PredictOut
+from service.config import Settings
 from service.outputs import OutputNames
 from service.vision.annotate import upright_bgr, write_annotated
 from service.vision.engine import VisionEngine
-from service.vision.images import LOCAL_FILE_LIMITS, PHOTO_SUFFIXES, ImageError, read_photo_file
+from service.vision.faces import MAX_FACE_PX, WINDOW_PX
+from service.vision.images import (
+    LOCAL_FILE_LIMITS,
+    PHOTO_KINDS,
+    PHOTO_SUFFIXES,
+    ImageError,
+    read_photo_file,
+)
 
 FORMATS = ("table", "jsonl", "csv")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "images",
+        nargs="+",
+        metavar="PHOTO",
+        help=f"{PHOTO_KINDS} files, folders (searched recursively) or globs",
+    )
+    parser.add_argument("--no-detect", action="store_true", help="read each whole image as one face")
+    parser.add_argument("--min-face", type=face_size, help="smallest face to look for, in pixels")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="table (the default on a terminal), jsonl (one /predict answer a line, "
+        "the default otherwise) or csv (a row per face with every score)",
+    )
+    parser.add_argument(
+        "--annotate",
+        type=Path,
+        metavar="DIR",
+        help="write a copy of each photo with its faces boxed and labelled here",
+    )
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Print the faces and emotions of each photo; exit 1 if any could not be analysed."""
+    if arguments.annotate is not None and arguments.annotate.exists() and not arguments.annotate.is_dir():
+        print(f"moodfeed: --annotate {arguments.annotate}: not a folder", file=sys.stderr)
+        return 2
+    engine = VisionEngine.from_settings(Settings())
+    style = arguments.format or ("table" if sys.stdout.isatty() else "jsonl")
+    return predict_photos(
+        engine,
+        arguments.images,
+        style=style,
+        detect=not arguments.no_detect,
+        min_face=arguments.min_face,
+        annotate_dir=arguments.annotate,
+    )
+
+
+def face_size(text: str) -> int:
+    size = int(text)
+    if not WINDOW_PX <= size <= MAX_FACE_PX:
+        raise argparse.ArgumentTypeError(
+            f"must be from {WINDOW_PX} pixels (the smallest face Haar can see) to {MAX_FACE_PX}"
+        )
+    return size
 
 
 def no_photos_in(folder: Path) -> str:

@@ -1,0 +1,64 @@
+"""`moodfeed serve`: serve the page and the API (settings: MOODFEED_* variables, see the README).
+
+--host and --port override MOODFEED_HOST and MOODFEED_PORT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import socket
+import sys
+
+import uvicorn
+
+from service.config import MAX_PORT, Settings
+from service.main import create_app
+from service.news.sources import FeedListError
+from service.server import uvicorn_config
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = Settings()
+    parser.add_argument("--host", default=defaults.host, help="address to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=port_number, default=defaults.port, help="port to listen on (default: %(default)s)"
+    )
+
+
+def run(arguments: argparse.Namespace) -> int:
+    # Checked before loading the model or starting the feeds, so a busy port costs nothing and says so.
+    if problem := port_problem(arguments.host, arguments.port):
+        print(f"moodfeed: {problem}", file=sys.stderr)
+        return 2
+    settings = Settings(host=arguments.host, port=arguments.port)
+    try:
+        app = create_app(settings)
+    except FeedListError as error:
+        print(f"moodfeed: MOODFEED_FEEDS: {error}", file=sys.stderr)
+        return 2
+    logging.captureWarnings(True)  # library warnings become log records (JSON lines), not stray stderr text
+    uvicorn.Server(uvicorn_config(app, settings)).run()
+    return 0
+
+
+def port_number(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_PORT}")
+    return port
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on (in use, not ours to take), or None if it can."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            return f"port {port} on {host} is already in use (another moodfeed?); stop it or pick --port"
+        return f"cannot listen on {host}:{port}: {error.strerror or error}"
+    return None
