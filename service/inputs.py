@@ -8,16 +8,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from service.frames import AnalysedFrame
+from service.photo_series import PHOTO_TIME_AXIS, analyze_photos
 from service.photos import glob_matches, no_photos_in, photos_in
-from service.video import (
-    PHOTO_TIME_AXIS,
-    VIDEO_TIME_AXIS,
-    AnalysedFrame,
-    VideoError,
-    analyze_photos,
-    analyze_video,
-    open_video,
-)
+from service.video import VIDEO_TIME_AXIS, VideoError, analyze_video, open_video
 from service.vision.engine import VisionEngine
 from service.vision.images import PHOTO_SUFFIXES, ImageError
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from service.api.schemas import DECIMALS, EmotionOut, TrackedFaceOut
+from service.frames import AnalysedFrame
 from service.outputs import OutputFiles
-from service.video import AnalysedFrame
 
 SEGMENTS = 10  # the summary's dominant emotion over this many equal stretches of time
 FACE_COLUMNS = ["track_id", "x", "y", "w", "h", "emotion", "confidence"]

@@ -1,4 +1,4 @@
-"""Analyse a video or a series of photos as one stream: tracked faces and a smoothed mood, frame by frame.
+"""Analyse a video as one stream: tracked faces and a smoothed mood, frame by frame.
 
     from service.video import analyze_video
     for frame in analyze_video(Path("interview.mp4"), every_s=0.2):
@@ -6,16 +6,15 @@
 
 Frames are decoded once, in order, by OpenCV's FFmpeg, and go through the same stream path as a webcam
 (tracking, smoothing), timed by the video's own clock rather than the wall clock, so the smoothing means
-the same at any speed of analysis. A series of photos is scanned photo by photo as `/predict` scans one
-(see `VisionEngine.open_stream`). Nothing is kept but the current frame: memory stays flat however long
-the video is.
+the same at any speed of analysis (a series of photos: `service.photo_series`). Nothing is kept but the
+current frame: memory stays flat however long the video is.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +23,9 @@ import cv2
 import numpy as np
 
 from service.config import Settings
+from service.frames import AnalysedFrame
 from service.outputs import opencv_name
-from service.vision.annotate import upright_bgr
 from service.vision.engine import VisionEngine
-from service.vision.images import LOCAL_FILE_LIMITS, ImageError, decode_grey, read_photo_file
-from service.vision.results import Analysis, EmotionReading, Face, Timings
 
 # A file FFmpeg cannot read is reported by us, in words and with its name; FFmpeg's and OpenCV's own
 # warnings about it would only break the log's one-JSON-object-a-line format and the CLI's messages.
@@ -47,11 +44,7 @@ VIDEO_TYPES = {
 VIDEO_KINDS = ", ".join(VIDEO_TYPES.values())
 
 DEFAULT_FPS = 30.0  # for a file that does not say its frame rate
-# A series of photos is put this far apart on its timeline: a photo's time_s is its place in the series,
-# and a summary's duration and stretches count photos.
-PHOTO_SPACING_S = 1.0
 VIDEO_TIME_AXIS = "time in the video (s)"  # what a frame's time_s counts, in words for a plot's axis
-PHOTO_TIME_AXIS = "photo, in name order (the first is 0)"  # ...and a photo's, PHOTO_SPACING_S apart
 # No camera films faster: a video with more frames than this per second of its limit is past the limit,
 # whatever its timestamps say.
 MAX_FPS = 240.0
@@ -68,29 +61,6 @@ class VideoError(ValueError):
 
 class VideoOverLimit(VideoError):
     """A video longer, or with larger frames, than the caller allows."""
-
-
-@dataclass(frozen=True, slots=True)
-class AnalysedFrame:
-    """One analysed frame (or photo): where it is in its source, its tracked faces and the mood so far."""
-
-    source: str
-    frame: int  # the frame's index in the video (or the photo's in the series)
-    time_s: float  # the frame's own timestamp in the video
-    faces: list[Face]
-    mood: EmotionReading | None
-    width: int
-    height: int
-    timings: Timings  # what analysing it cost, by stage (a video frame's decoding by FFmpeg is not in it)
-    image_bgr: np.ndarray | None = None  # the frame itself, when asked for (to draw on); never kept after
-
-    @classmethod
-    def of(
-        cls, source: str, frame: int, time_s: float, analysis: Analysis, image_bgr: np.ndarray | None
-    ) -> AnalysedFrame:
-        """The frame's place in its source with what the stream made of it."""
-        faces, mood, timings = analysis.faces, analysis.mood, analysis.timings
-        return cls(source, frame, time_s, faces, mood, analysis.width, analysis.height, timings, image_bgr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,26 +239,3 @@ def _next_due(time_s: float, every_s: float) -> float:
     is finer than a float can count: every frame is due then)."""
     steps = (time_s + 1e-9) / every_s
     return (math.floor(steps) + 1) * every_s if math.isfinite(steps) else time_s
-
-
-def analyze_photos(
-    paths: Sequence[Path],
-    engine: VisionEngine | None = None,
-    with_images: bool = False,
-) -> Iterator[AnalysedFrame | tuple[Path, ImageError | OSError]]:
-    """Photos as a series, `PHOTO_SPACING_S` apart on its timeline (see `VisionEngine.open_stream`;
-    `with_images`: each with its colour image, upright as its boxes are); an unreadable photo is yielded
-    as (path, error) and skipped."""
-    engine = engine or VisionEngine.from_settings(Settings())
-    session = engine.open_stream(of_photos=True)
-    for index, path in enumerate(paths):
-        try:
-            data = read_photo_file(path)
-            grey = decode_grey(data, LOCAL_FILE_LIMITS)
-        except (ImageError, OSError) as error:
-            yield path, error
-            continue
-        time_s = index * PHOTO_SPACING_S
-        analysis = session.analyse_grey(grey, now_s=time_s)
-        image = upright_bgr(data) if with_images else None
-        yield AnalysedFrame.of(str(path), index, time_s, analysis, image)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import cv2
 
+from service.frames import AnalysedFrame
 from service.inputs import Source
 from service.outputs import OutputFiles, OutputNames, opencv_name, readable_name
 from service.timeline import Plot, RowWriter, Summary
-from service.video import AnalysedFrame
 from service.vision.annotate import draw_faces, write_annotated
 
 

@@ -9,6 +9,7 @@ from anyio import to_thread
 
 from service.api.shares import ClientShares
 from service.config import Settings
+from service.frames import AnalysedFrame
 from service.observability import (
     DETECTION_DURATION,
     FACES_PER_FRAME,
@@ -16,7 +17,6 @@ from service.observability import (
     INFERENCE_PATH,
     INFERENCE_PATH_DIFFERENCE,
 )
-from service.video import AnalysedFrame
 from service.vision.engine import StreamSession, VisionEngine
 from service.vision.results import Analysis, Face, Timings
 

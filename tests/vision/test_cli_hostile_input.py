@@ -23,7 +23,8 @@ import service.inputs
 from service.cli import main
 from service.config import Settings
 from service.exits import BROKEN_PIPE, INTERRUPTED
-from service.video import AnalysedFrame, VideoOverLimit, analyze_video
+from service.frames import AnalysedFrame
+from service.video import VideoOverLimit, analyze_video
 from service.vision.engine import VisionEngine
 from tests.vision.frames import astronaut_grey, encode
 from tests.vision.test_video_analysis import face_frame, write_video

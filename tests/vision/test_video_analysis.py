@@ -13,16 +13,11 @@ from skimage import data
 
 from service.cli import main
 from service.config import Settings
+from service.frames import AnalysedFrame
 from service.photo_bench import scenes
+from service.photo_series import analyze_photos
 from service.timeline import Plot
-from service.video import (
-    VIDEO_TIME_AXIS,
-    AnalysedFrame,
-    FrameClock,
-    VideoError,
-    analyze_photos,
-    analyze_video,
-)
+from service.video import VIDEO_TIME_AXIS, FrameClock, VideoError, analyze_video
 from service.vision.annotate import BOX_BGR
 from service.vision.boxes import Box
 from service.vision.engine import VisionEngine

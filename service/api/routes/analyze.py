@@ -21,11 +21,11 @@ from service.api.shares import ClientShares
 from service.api.uploads import BINARY_SCHEMA, GENERIC_MEDIA_TYPE, read_capped
 from service.api.vision import Vision
 from service.config import Settings
+from service.frames import AnalysedFrame
 from service.timeline import Summary, frame_json
 from service.video import (
     VIDEO_KINDS,
     VIDEO_TYPES,
-    AnalysedFrame,
     OpenedVideo,
     VideoError,
     VideoOverLimit,
