@@ -49,6 +49,7 @@ export class MoodTimeline {
     this.context = canvas.getContext("2d");
     this.emotions = emotions;
     this.readings = []; // {at: ms, scores}
+    this.emptyLabel = canvas.getAttribute("aria-label"); // the page's words for no readings yet
     new ResizeObserver(() => this.draw()).observe(canvas);
     setInterval(() => this.readings.length && this.draw(), 1000); // keep it scrolling while nothing arrives
   }
@@ -79,7 +80,7 @@ export class MoodTimeline {
   /** The timeline in words, for screen readers: the minute's average mood. */
   summary(now) {
     const recent = this.readings.filter((reading) => reading.at >= now - TIMELINE_WINDOW_MS);
-    if (!recent.length) return "How your mood moved over the last minute; no readings yet.";
+    if (!recent.length) return this.emptyLabel;
     const ranked = this.emotions
       .map((emotion) => {
         const total = recent.reduce((sum, reading) => sum + (reading.scores[emotion] ?? 0), 0);

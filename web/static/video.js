@@ -39,6 +39,7 @@ export class VideoTimeline {
     this.context = canvas.getContext("2d");
     this.emotions = emotions;
     this.frames = [];
+    this.emptyLabel = canvas.getAttribute("aria-label"); // the page's words for no readings yet
   }
 
   reset() {
@@ -65,7 +66,7 @@ export class VideoTimeline {
 
   /** The clip in words, for screen readers and the status line: its most frequent mood. */
   describe() {
-    if (!this.frames.length) return "The video's mood over its length; no readings yet.";
+    if (!this.frames.length) return this.emptyLabel;
     const counts = new Map();
     for (const frame of this.frames) {
       const top = this.emotions.reduce((a, b) => ((frame.scores[a] ?? 0) >= (frame.scores[b] ?? 0) ? a : b));
