@@ -86,6 +86,7 @@ PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
 # learns; and epochs, which `check_resumable` refuses with its own reason.
 RESUMABLE_CHANGES = {"data", "ferplus", "teacher", "out_dir", "precision", "epochs"}
 # Values a run may take on when it resumes before averaging begins: a finished run can go on into SWA.
+# Once it has begun, only its length may grow: more epochs averaged at the same rate.
 SWA_OPTIONS = {"swa_epochs", "swa_lr"}
 
 
@@ -130,10 +131,12 @@ def augment(faces: torch.Tensor, settings: dict[str, Any]) -> torch.Tensor:
 
 def check_resumable(saved: dict[str, Any], saved_epoch: int, settings: dict[str, Any]) -> None:
     """Refuse to resume a run with a different recipe: the checkpoint's nets and schedule would not match.
-    Until averaging has begun (`saved_epoch` within the one-cycle), the SWA options may change."""
+    Until averaging has begun (`saved_epoch` within the one-cycle), the SWA options may change; after,
+    only swa_epochs, and not below the epochs already averaged."""
     # An option newer than the checkpoint was, for that run, its default.
     recipe = {**config, **saved}
-    may_change = RESUMABLE_CHANGES | (SWA_OPTIONS if saved_epoch <= recipe["epochs"] else set())
+    averaging_begun = saved_epoch > recipe["epochs"]
+    may_change = RESUMABLE_CHANGES | ({"swa_epochs"} if averaging_begun else SWA_OPTIONS)
     changed = {
         name: (recipe.get(name, value), value)
         for name, value in settings.items()
@@ -146,6 +149,11 @@ def check_resumable(saved: dict[str, Any], saved_epoch: int, settings: dict[str,
         raise SystemExit(
             f"cannot resume with --epochs={settings['epochs']}: the learning-rate schedule was laid out "
             f"for {saved['epochs']} epochs"
+        )
+    if averaging_begun and settings["epochs"] + settings["swa_epochs"] < saved_epoch:
+        raise SystemExit(
+            f"cannot resume with --swa_epochs={settings['swa_epochs']}: "
+            f"{saved_epoch - settings['epochs']} epochs are averaged already"
         )
 
 

@@ -158,6 +158,13 @@ def test_a_finished_run_goes_on_into_weight_averaging_and_export_takes_the_avera
         "averaged over the last 2 epochs (SWA)"
     )
 
+    with pytest.raises(SystemExit, match="2 epochs are averaged already"):
+        train.main([*one_epoch(tiny_csv, tmp_path), "--swa_epochs=1", "--swa_lr=0.02", "--resume"])
+    train.main([*one_epoch(tiny_csv, tmp_path), "--swa_epochs=3", "--swa_lr=0.02", "--resume"])  # longer
+    checkpoint = torch.load(tmp_path / "last.pt", map_location="cpu", weights_only=False)
+    assert checkpoint["epoch"] == 4 and int(checkpoint["averaged"]["n_averaged"]) == 3
+    assert not torch.equal(checkpoint["averaged_net"]["head.2.weight"], averaged["head.2.weight"])
+
 
 def test_weight_averaging_once_begun_keeps_its_recipe(tiny_csv, tmp_path, monkeypatch):
     options = [*one_epoch(tiny_csv, tmp_path), "--swa_epochs=2"]
