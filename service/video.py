@@ -45,6 +45,9 @@ VIDEO_KINDS = ", ".join(VIDEO_TYPES.values())
 
 DEFAULT_FPS = 30.0  # for a file that does not say its frame rate
 VIDEO_TIME_AXIS = "time in the video (s)"  # what a frame's time_s counts, in words for a plot's axis
+# One analysis takes one core, as the engine's scans and model runs do (FFmpeg would take two threads
+# by default); parallelism comes from analysing several videos at once.
+DECODING = [cv2.CAP_PROP_N_THREADS, 1]
 # No camera films faster: a video with more frames than this per second of its limit is past the limit,
 # whatever its timestamps say.
 MAX_FPS = 240.0
@@ -162,17 +165,18 @@ def open_video(path: Path) -> OpenedVideo:
 
 
 def _capture(path: Path) -> cv2.VideoCapture:
-    """OpenCV's FFmpeg reader on `path`. OpenCV takes file names only in UTF-8 (and crashes on others), so a
-    file whose name is in another encoding is opened here and read through its descriptor's /proc name."""
+    """OpenCV's FFmpeg reader on `path`, decoding on one thread. OpenCV takes file names only in UTF-8 (and
+    crashes on others), so a file whose name is in another encoding is opened here and read through its
+    descriptor's /proc name."""
     try:
-        return cv2.VideoCapture(opencv_name(path), cv2.CAP_FFMPEG)
+        return cv2.VideoCapture(opencv_name(path), cv2.CAP_FFMPEG, DECODING)
     except OSError:
         try:
             descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as error:
             raise VideoError(path, error.strerror or str(error)) from None
         try:  # FFmpeg opens the file anew through the link, so ours can be closed once it has
-            return cv2.VideoCapture(f"/proc/self/fd/{descriptor}", cv2.CAP_FFMPEG)
+            return cv2.VideoCapture(f"/proc/self/fd/{descriptor}", cv2.CAP_FFMPEG, DECODING)
         finally:
             os.close(descriptor)
 
