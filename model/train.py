@@ -186,16 +186,17 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
     total_epochs = settings["epochs"] + settings["swa_epochs"]
     for epoch in range(first_epoch, total_epochs):
         started = time.monotonic()
-        if averaged is not None and epoch >= settings["epochs"] and scheduler is one_cycle:
+        averaging = averaged if epoch >= settings["epochs"] else None
+        if averaging is not None and scheduler is one_cycle:
             # Made when averaging begins (making it moves the learning rate), and again on a resume; after
             # its first epoch it holds swa_lr whatever it starts from.
             scheduler = SWALR(optimizer, swa_lr=settings["swa_lr"], anneal_epochs=steps_per_epoch)
         loss_sum, predicted = train_epoch(
             net, optimizer, scheduler, train_faces, train_targets, epoch, settings
         )
-        if averaged is not None and epoch >= settings["epochs"]:
-            averaged.update_parameters(net)
-        final_average = averaged.module if averaged is not None and epoch + 1 == total_epochs else None
+        if averaging is not None:
+            averaging.update_parameters(net)
+        final_average = averaging.module if averaging is not None and epoch + 1 == total_epochs else None
         if final_average is not None:
             settle_norms(final_average, train_faces, settings)
         seconds_so_far += time.monotonic() - started
