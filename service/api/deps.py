@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.templating import Jinja2Templates
@@ -15,28 +16,20 @@ from service.config import Settings
 from service.news.feed import NewsFeed
 
 
-def get_settings(connection: HTTPConnection) -> Settings:
-    settings: Settings = connection.app.state.settings
-    return settings
+def _app_state(name: str) -> Callable[[HTTPConnection], Any]:
+    """A dependency answering `app.state.<name>`, which the app sets once as it starts (service.server)."""
+
+    def dependency(connection: HTTPConnection) -> Any:
+        return getattr(connection.app.state, name)
+
+    return dependency
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-def get_news(connection: HTTPConnection) -> NewsFeed:
-    news: NewsFeed = connection.app.state.news
-    return news
-
-
-NewsDep = Annotated[NewsFeed, Depends(get_news)]
-
-
-def get_templates(request: Request) -> Jinja2Templates:
-    templates: Jinja2Templates = request.app.state.templates
-    return templates
-
-
-TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
+SettingsDep = Annotated[Settings, Depends(_app_state("settings"))]
+NewsDep = Annotated[NewsFeed, Depends(_app_state("news"))]
+TemplatesDep = Annotated[Jinja2Templates, Depends(_app_state("templates"))]
+UploadsDep = Annotated[ClientShares, Depends(_app_state("uploads"))]
+VideoUploadsDep = Annotated[ClientShares, Depends(_app_state("video_uploads"))]
 
 
 def loaded_vision(app: FastAPI) -> Vision | None:
@@ -63,19 +56,3 @@ VisionDep = Annotated[Vision, Depends(get_vision)]
 def client_of(connection: HTTPConnection) -> str:
     """The client's address, the key of its fair shares and limits."""
     return client_key(connection.scope)
-
-
-def get_uploads(request: Request) -> ClientShares:
-    uploads: ClientShares = request.app.state.uploads
-    return uploads
-
-
-UploadsDep = Annotated[ClientShares, Depends(get_uploads)]
-
-
-def get_video_uploads(request: Request) -> ClientShares:
-    video_uploads: ClientShares = request.app.state.video_uploads
-    return video_uploads
-
-
-VideoUploadsDep = Annotated[ClientShares, Depends(get_video_uploads)]
