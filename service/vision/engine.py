@@ -197,43 +197,56 @@ class StreamSession:
         return Analysis(self.tracker.faces(), self.tracker.mood, width, height, timings, min_face_px)
 
     def _detect(self, grey: np.ndarray, min_face_px: int, now_s: float) -> list[Box]:
-        detector = self.engine.detector
+        """This frame's faces: the tracked ones searched for near their last boxes, and, when a full scan
+        is needed, new ones confirmed as thoroughly as a photo's before they start a track."""
         tracks = self.tracker.tracks
         self._still_faces.keep_only(track.track_id for track in tracks)
         near = [self._find_near(grey, track) for track in tracks]
         candidates = [box for box in near if box is not None]
         tracked = len(candidates)
-        # By the stream's clock, not its frame count: a 30 fps video and a 10 fps webcam both meet a new face
-        # within the same time; a clock that went backwards (a new video) scans at once. A scan that is due
-        # waits while nothing outside the tracked faces has changed since the last one, up to a limit. A
-        # track whose face has not been found near its last box for a few frames gets a scan of the whole
-        # frame, and another before it ends, so that a face still there (grown or shrunk more than the
-        # search near it allows) keeps its track.
-        last = self._last_full_scan_s
-        since_scan_s = math.inf if last is None or now_s < last else now_s - last
-        every_s = self.options.full_scan_every_s
-        overdue = since_scan_s >= SCAN_PUT_OFF_AT_MOST * every_s
-        due = not tracks or since_scan_s >= every_s
-        rescue = any(
-            box is None and self.tracker.rescue_due_if_missed(track, now_s)
-            for track, box in zip(tracks, near, strict=True)
-        )
-        faces_now = [*candidates, *(track.box for track in tracks)]
-        scan = rescue or overdue or (due and not self._still_scene.unchanged(grey, faces_now))
+        scan = self._scan_needed(grey, tracks, near, now_s)
         if scan:
             self._last_full_scan_s = now_s
-            candidates += detector.scan(grey, min_face_px)
+            candidates += self.engine.detector.scan(grey, min_face_px)
         found: list[Box] = []  # tracked faces first, then new ones; two boxes on one face are one face
         for index, box in enumerate(candidates):
             if any(box.iou(other) >= MATCH_IOU for other in found):
                 continue
             new_face = index >= tracked and all(box.iou(track.box) < MATCH_IOU for track in tracks)
-            if new_face and not detector.confirm_new(grey, box):  # as thoroughly as a photo, before a track
+            if new_face and not self.engine.detector.confirm_new(grey, box):
                 continue
             found.append(box)
         if scan:
             self._still_scene.scanned(grey, [*found, *(track.box for track in tracks)])
         return found
+
+    def _scan_needed(
+        self, grey: np.ndarray, tracks: Sequence[Track], near: Sequence[Box | None], now_s: float
+    ) -> bool:
+        """Whether this frame gets a full scan, given where each track's face was found (`near`; None where
+        it was not).
+
+        By the stream's clock, not its frame count: a 30 fps video and a 10 fps webcam both meet a new face
+        within the same time; a clock that went backwards (a new video) scans at once. A scan that is due
+        waits while nothing outside the tracked faces has changed since the last one, up to a limit. A
+        track whose face has not been found near its last box for a few frames gets a scan of the whole
+        frame, and another before it ends, so that a face still there (grown or shrunk more than the
+        search near it allows) keeps its track.
+        """
+        last = self._last_full_scan_s
+        since_scan_s = math.inf if last is None or now_s < last else now_s - last
+        every_s = self.options.full_scan_every_s
+        if since_scan_s >= SCAN_PUT_OFF_AT_MOST * every_s:
+            return True
+        rescue = any(
+            box is None and self.tracker.rescue_due_if_missed(track, now_s)
+            for track, box in zip(tracks, near, strict=True)
+        )
+        if rescue:
+            return True
+        due = not tracks or since_scan_s >= every_s
+        faces_now = [*(box for box in near if box is not None), *(track.box for track in tracks)]
+        return due and not self._still_scene.unchanged(grey, faces_now)
 
     def _find_near(self, grey: np.ndarray, track: Track) -> Box | None:
         """The track's face in this frame, searched for near its last box unless it has kept still."""
