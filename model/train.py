@@ -215,14 +215,7 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
                 final_average, test_faces, test_set.labels, PRECISIONS[settings["precision"]]
             )
             metrics |= {f"averaged_{name}": value for name, value in accuracy.items()}
-        with metrics_path.open("a") as log:
-            log.write(json.dumps(metrics) + "\n")
-        remaining = (total_epochs - epoch - 1) * seconds_so_far / (epoch + 1)
-        print(
-            f"epoch {epoch + 1}: val {metrics['val_accuracy']:.4f} "
-            f"(flip {metrics['val_accuracy_flip']:.4f}), about {remaining / 60:.0f} min left",
-            file=sys.stderr,
-        )
+        report_epoch(metrics_path, metrics, total_epochs)
         state: dict[str, Any] = {"model": net, "optimizer": optimizer, "scheduler": one_cycle}
         if averaged is not None:
             state["averaged"] = averaged
@@ -230,6 +223,19 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
             state["averaged_net"] = final_average  # what export takes, in place of "model"
         save_checkpoint(checkpoint_path, state, epoch + 1, seconds_so_far, settings, facts, metrics, device)
     return checkpoint_path
+
+
+def report_epoch(metrics_path: Path, metrics: dict[str, Any], total_epochs: int) -> None:
+    """Append the epoch's metrics to the run's log and say on stderr how it went and how long is left."""
+    with metrics_path.open("a") as log:
+        log.write(json.dumps(metrics) + "\n")
+    done = metrics["epoch"]
+    remaining = (total_epochs - done) * metrics["train_seconds"] / done
+    print(
+        f"epoch {done}: val {metrics['val_accuracy']:.4f} "
+        f"(flip {metrics['val_accuracy_flip']:.4f}), about {remaining / 60:.0f} min left",
+        file=sys.stderr,
+    )
 
 
 def saved_run(
