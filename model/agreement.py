@@ -22,7 +22,7 @@ import onnxruntime as ort
 
 from model.data import MalformedDataError, load_dataset
 from model.evaluate import onnx_probabilities
-from model.runtime import UnusableModelError, open_session
+from model.runtime import UnusableModelError, agreement, open_session
 
 
 def parse_arguments(arguments: list[str] | None) -> argparse.Namespace:
@@ -65,10 +65,9 @@ def main(arguments: list[str] | None = None) -> None:
             raise SystemExit(
                 f"model.agreement: {options.against} holds {reference.shape}, not {probabilities.shape}"
             )
-        agreement = float((probabilities.argmax(1) == reference.argmax(1)).mean())
-        difference = float(np.abs(probabilities - reference).max())
+        same_emotion, difference = agreement(probabilities, reference)
         print(
-            f"against {options.against}: argmax agreement {agreement:.4f}, "
+            f"against {options.against}: argmax agreement {same_emotion:.4f}, "
             f"largest difference {difference:.4f}"
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import onnxruntime as ort
 
 # ONNX Runtime's load errors share no base class beyond Exception; a path it cannot take as text (a name
@@ -48,3 +49,12 @@ def open_session(
         return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
     except LOAD_ERRORS as error:
         raise UnusableModelError(f"{model_path}: ONNX Runtime cannot load it: {error}") from error
+
+
+def agreement(probabilities: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
+    """How alike two sessions' probabilities for the same faces are: the share of faces both give the same
+    emotion (1.0 for no faces), and the largest difference between any two probabilities (0.0 for none)."""
+    if not len(probabilities):
+        return 1.0, 0.0
+    same_emotion = float((probabilities.argmax(axis=1) == reference.argmax(axis=1)).mean())
+    return same_emotion, float(np.abs(probabilities - reference).max())

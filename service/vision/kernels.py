@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from model.runtime import agreement
+
 # Largest |probability difference| between the fused and the reference session that still counts as the
 # same model. Correct int8 kernels differ from the reference only by rounding: at most 0.0014 over all of
 # FER2013 PublicTest, on AVX2 and on VNNI, for our int8 files; saturating kernels differ by up to 0.84.
@@ -75,8 +77,5 @@ class KernelCheck:
 
 def compare(optimised: np.ndarray, reference: np.ndarray, cpu: str) -> KernelCheck:
     """The check's verdict from both sessions' probabilities for the same faces."""
-    difference = float(np.abs(optimised - reference).max()) if optimised.size else 0.0
-    agreement = (
-        float((optimised.argmax(axis=1) == reference.argmax(axis=1)).mean()) if len(optimised) else 1.0
-    )
-    return KernelCheck(difference, agreement, cpu)
+    argmax_agreement, difference = agreement(optimised, reference)
+    return KernelCheck(difference, argmax_agreement, cpu)
