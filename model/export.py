@@ -16,7 +16,6 @@ import argparse
 import datetime
 import logging
 import os
-import pickle
 import sys
 import tempfile
 import warnings
@@ -30,6 +29,7 @@ try:
 except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
+from model.checkpoints import CheckpointError, load_checkpoint
 from model.cpu import cpu_model_name
 from model.data import EMOTIONS, FACE_SIDE, MalformedDataError, load_dataset
 from model.measure import (
@@ -41,29 +41,12 @@ from model.measure import (
     parameter_count,
     quantize_and_measure,
 )
-from model.net import EmotionNet, ProbabilityModel
+from model.net import ProbabilityModel
 from model.train import config as train_config
 
 DEFAULT_CHECKPOINT = Path(train_config["out_dir"]) / "last.pt"
 DEFAULT_OUT = DEFAULT_MODEL
 MAX_MODEL_BYTES = 5_000_000
-
-
-class CheckpointError(ValueError):
-    """A file that is not a checkpoint written by model.train."""
-
-
-def load_checkpoint(path: Path) -> tuple[EmotionNet, dict[str, Any]]:
-    """The trained net (in eval mode) and the checkpoint it came from."""
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-        settings = checkpoint["config"]
-        net = EmotionNet(tuple(settings["widths"]), dropout=settings["dropout"])
-        # A run that finished with weight averaging yields the average, not its last epoch's weights.
-        net.load_state_dict(checkpoint.get("averaged_net", checkpoint["model"]))
-    except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, TypeError) as error:
-        raise CheckpointError(f"{path}: not a model.train checkpoint ({error})") from error
-    return net.eval(), checkpoint
 
 
 def export_onnx(model: torch.nn.Module, path: Path) -> None:

@@ -34,6 +34,7 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
 from model.augment import mixup, random_affine, random_erase, random_lighting
+from model.checkpoints import keep_metrics, restore, save_checkpoint, saved_run
 from model.data import DEFAULT_DATA, DEFAULT_FERPLUS, MalformedDataError
 from model.inference import predict_with_mirrors, to_tensor
 from model.net import EmotionNet
@@ -82,12 +83,6 @@ config: dict[str, Any] = dict(
     precision="fp32",
 )
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
-# Values a resumed run may change: where the data lives and how fast the arithmetic runs, not what the net
-# learns; and epochs, which `check_resumable` refuses with its own reason.
-RESUMABLE_CHANGES = {"data", "ferplus", "teacher", "out_dir", "precision", "epochs"}
-# Values a run may take on when it resumes before averaging begins: a finished run can go on into SWA.
-# Once it has begun, only its length may grow: more epochs averaged at the same rate.
-SWA_OPTIONS = {"swa_epochs", "swa_lr"}
 
 
 def parse_overrides(arguments: list[str], defaults: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -129,40 +124,12 @@ def augment(faces: torch.Tensor, settings: dict[str, Any]) -> torch.Tensor:
     return random_erase(faces, settings["erase_probability"], settings["erase_max_area"])
 
 
-def check_resumable(saved: dict[str, Any], saved_epoch: int, settings: dict[str, Any]) -> None:
-    """Refuse to resume a run with a different recipe: the checkpoint's nets and schedule would not match.
-    Until averaging has begun (`saved_epoch` within the one-cycle), the SWA options may change; after,
-    only swa_epochs, and not below the epochs already averaged."""
-    # An option newer than the checkpoint was, for that run, its default.
-    recipe = {**config, **saved}
-    averaging_begun = saved_epoch > recipe["epochs"]
-    may_change = RESUMABLE_CHANGES | ({"swa_epochs"} if averaging_begun else SWA_OPTIONS)
-    changed = {
-        name: (recipe.get(name, value), value)
-        for name, value in settings.items()
-        if name not in may_change and recipe.get(name, value) != value
-    }
-    if changed:
-        details = ", ".join(f"{name} was {old!r}, now {new!r}" for name, (old, new) in changed.items())
-        raise SystemExit(f"cannot resume with a different recipe: {details}")
-    if saved.get("epochs", settings["epochs"]) != settings["epochs"]:
-        raise SystemExit(
-            f"cannot resume with --epochs={settings['epochs']}: the learning-rate schedule was laid out "
-            f"for {saved['epochs']} epochs"
-        )
-    if averaging_begun and settings["epochs"] + settings["swa_epochs"] < saved_epoch:
-        raise SystemExit(
-            f"cannot resume with --swa_epochs={settings['swa_epochs']}: "
-            f"{saved_epoch - settings['epochs']} epochs are averaged already"
-        )
-
-
 def train(settings: dict[str, Any], resume: bool) -> Path:
     out_dir = Path(settings["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_path, metrics_path = out_dir / "last.pt", out_dir / "metrics.jsonl"
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    checkpoint = saved_run(checkpoint_path, settings, resume, device)
+    checkpoint = saved_run(checkpoint_path, settings, config, resume, device)
     keep_metrics(metrics_path, checkpoint["epoch"] if checkpoint else 0)
     torch.manual_seed(settings["seed"])
     np.random.seed(settings["seed"])
@@ -238,22 +205,6 @@ def report_epoch(metrics_path: Path, metrics: dict[str, Any], total_epochs: int)
     )
 
 
-def saved_run(
-    checkpoint_path: Path, settings: dict[str, Any], resume: bool, device: torch.device
-) -> dict[str, Any] | None:
-    """The checkpoint a resumed run goes on from (None for a fresh run); SystemExit where a fresh run would
-    overwrite one, or a resumed one would change its recipe."""
-    if not checkpoint_path.exists():
-        return None
-    if not resume:
-        raise SystemExit(
-            f"{checkpoint_path} holds a run already: --resume continues it, or choose another --out_dir"
-        )
-    checkpoint: dict[str, Any] = torch.load(checkpoint_path, map_location=device, weights_only=False)
-    check_resumable(checkpoint["config"], checkpoint["epoch"], settings)
-    return checkpoint
-
-
 def training_parts(
     settings: dict[str, Any], steps_per_epoch: int, device: torch.device
 ) -> tuple[EmotionNet, torch.optim.Optimizer, torch.optim.lr_scheduler.OneCycleLR]:
@@ -273,24 +224,6 @@ def training_parts(
         optimizer, max_lr=settings["max_lr"], epochs=settings["epochs"], steps_per_epoch=steps_per_epoch
     )
     return net, optimizer, scheduler
-
-
-def restore(
-    checkpoint: dict[str, Any],
-    net: EmotionNet,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-    device: torch.device,
-) -> tuple[int, float]:
-    """Load a checkpoint's weights, optimiser and schedule state and random state; the epochs it had
-    finished and the seconds they took."""
-    net.load_state_dict(checkpoint["model"])
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    scheduler.load_state_dict(checkpoint["scheduler"])
-    torch.set_rng_state(checkpoint["rng"].cpu())  # loaded onto the device with the rest
-    if device.type == "cuda" and checkpoint.get("cuda_rng") is not None:  # augmentation draws on it
-        torch.cuda.set_rng_state_all([state.cpu() for state in checkpoint["cuda_rng"]])
-    return checkpoint["epoch"], checkpoint["train_seconds"]
 
 
 def train_epoch(
@@ -365,42 +298,6 @@ def validation_accuracy(
         "val_accuracy": float((as_is.argmax(1) == labels).mean()),
         "val_accuracy_flip": float((((as_is + mirrored) / 2).argmax(1) == labels).mean()),
     }
-
-
-def save_checkpoint(
-    path: Path,
-    state: dict[str, Any],
-    epoch: int,
-    train_seconds: float,
-    settings: dict[str, Any],
-    facts: dict[str, Any],
-    metrics: dict[str, Any],
-    device: torch.device,
-) -> None:
-    """Everything a resumed run needs, written whole and then renamed over `path` (never half-written)."""
-    checkpoint = {
-        **{name: part.state_dict() for name, part in state.items()},  # model, optimizer, scheduler
-        "rng": torch.get_rng_state(),
-        "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
-        "epoch": epoch,
-        "train_seconds": train_seconds,
-        "config": settings,
-        "facts": facts,
-        "metrics": metrics,
-        "device": str(device),
-    }
-    scratch = path.with_name(path.name + ".tmp")
-    torch.save(checkpoint, scratch)
-    scratch.replace(path)
-
-
-def keep_metrics(metrics_path: Path, epochs: int) -> None:
-    """Keep the first `epochs` lines of a run's metrics: those its checkpoint has (an epoch logged just
-    before the run was stopped, and not saved, is trained again)."""
-    if not metrics_path.exists():
-        return
-    lines = metrics_path.read_text().splitlines(keepends=True)
-    metrics_path.write_text("".join(line for line in lines if json.loads(line)["epoch"] <= epochs))
 
 
 def main(arguments: list[str] | None = None) -> None:

@@ -9,8 +9,9 @@ import pytest
 from torch import nn
 
 from model.bench import benchmark, main
+from model.checkpoints import load_checkpoint
 from model.cpu import cpu_description
-from model.export import export_onnx, load_checkpoint
+from model.export import export_onnx
 from model.measure import parameter_count
 from model.net import ProbabilityModel
 from model.quantize import quantize_int8

@@ -11,9 +11,10 @@ import onnxruntime as ort
 import pytest
 import torch
 
+from model.checkpoints import load_checkpoint
 from model.data import EMOTIONS, load_dataset
 from model.evaluate import onnx_probabilities
-from model.export import MAX_MODEL_BYTES, export, export_onnx, load_checkpoint, main
+from model.export import MAX_MODEL_BYTES, export, export_onnx, main
 from model.net import ProbabilityModel
 from model.runtime import open_session
 

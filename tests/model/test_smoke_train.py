@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from model import train
-from model.export import load_checkpoint, member_card
+from model.checkpoints import load_checkpoint
+from model.export import member_card
 from model.net import EmotionNet
 
 
