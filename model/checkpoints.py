@@ -17,6 +17,8 @@ import torch
 
 from model.net import EmotionNet
 
+CHECKPOINT_FILE = "last.pt"  # in a run's out_dir, rewritten after every epoch
+
 # Values a resumed run may change: where the data lives and how fast the arithmetic runs, not what the net
 # learns; and epochs, which `check_resumable` refuses with its own reason.
 RESUMABLE_CHANGES = {"data", "ferplus", "teacher", "out_dir", "precision", "epochs"}

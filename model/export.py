@@ -29,7 +29,7 @@ try:
 except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
-from model.checkpoints import CheckpointError, load_checkpoint
+from model.checkpoints import CHECKPOINT_FILE, CheckpointError, load_checkpoint
 from model.cpu import cpu_model_name
 from model.data import EMOTIONS, FACE_SIDE, MalformedDataError, load_dataset
 from model.measure import (
@@ -44,7 +44,7 @@ from model.measure import (
 from model.net import ProbabilityModel
 from model.train import config as train_config
 
-DEFAULT_CHECKPOINT = Path(train_config["out_dir"]) / "last.pt"
+DEFAULT_CHECKPOINT = Path(train_config["out_dir"]) / CHECKPOINT_FILE
 DEFAULT_OUT = DEFAULT_MODEL
 MAX_MODEL_BYTES = 5_000_000
 

@@ -34,7 +34,7 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
 from model.augment import mixup, random_affine, random_erase, random_lighting
-from model.checkpoints import keep_metrics, restore, save_checkpoint, saved_run
+from model.checkpoints import CHECKPOINT_FILE, keep_metrics, restore, save_checkpoint, saved_run
 from model.data import DEFAULT_DATA, DEFAULT_FERPLUS, MalformedDataError
 from model.inference import predict_with_mirrors, to_tensor
 from model.net import EmotionNet
@@ -127,7 +127,7 @@ def augment(faces: torch.Tensor, settings: dict[str, Any]) -> torch.Tensor:
 def train(settings: dict[str, Any], resume: bool) -> Path:
     out_dir = Path(settings["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint_path, metrics_path = out_dir / "last.pt", out_dir / "metrics.jsonl"
+    checkpoint_path, metrics_path = out_dir / CHECKPOINT_FILE, out_dir / "metrics.jsonl"
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     checkpoint = saved_run(checkpoint_path, settings, config, resume, device)
     keep_metrics(metrics_path, checkpoint["epoch"] if checkpoint else 0)
