@@ -88,7 +88,12 @@ def main(arguments: list[str] | None = None) -> None:
     if options.json:
         for result in results:
             print(json.dumps(result))
-        return
+    else:
+        print_report(results)
+
+
+def print_report(results: list[dict[str, Any]]) -> None:
+    """Each model's size and ms per face, then (for two) the first's cost as a multiple of the second's."""
     for result in results:
         print(f"{result['model']}: {result['bytes'] / 1e6:.2f} MB, {result['parameters']:,} parameters")
         for size in BATCH_SIZES:

@@ -59,24 +59,7 @@ def float_graph(qdq_model: onnx.ModelProto) -> onnx.ModelProto:
     put back where the quantisation was one)."""
     graph = qdq_model.graph
     constants = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
-    producers = {tensor: node.op_type for node in graph.node for tensor in node.output}
-    renamed: dict[str, str] = {}  # a DequantizeLinear output -> the float tensor it stands for
-    folded: dict[str, np.ndarray] = {}
-    kept = []
-    for node in graph.node:
-        if node.op_type == "DequantizeLinear" and node.input[0] in constants:
-            axis = next((attribute.i for attribute in node.attribute if attribute.name == "axis"), 1)
-            quantized, scale = constants[node.input[0]], constants[node.input[1]]
-            zero_point = constants[node.input[2]] if len(node.input) > 2 else np.zeros_like(scale)
-            folded[node.output[0]] = dequantize_constant(quantized, scale, zero_point, axis)
-        elif node.op_type == "DequantizeLinear":
-            renamed[node.output[0]] = node.input[0]  # the QuantizeLinear output, renamed again below
-        elif node.op_type == "QuantizeLinear" and clips_at_zero(node, constants, producers):
-            kept.append(onnx.helper.make_node("Relu", [node.input[0]], [node.output[0]], name=node.name))
-        elif node.op_type == "QuantizeLinear":
-            renamed[node.output[0]] = node.input[0]
-        else:
-            kept.append(node)
+    kept, renamed, folded = _without_quantisation(graph, constants)
 
     def source(name: str) -> str:
         while name in renamed:
@@ -100,6 +83,31 @@ def float_graph(qdq_model: onnx.ModelProto) -> onnx.ModelProto:
     del graph.value_info[:]  # shapes and types of removed tensors; re-inferred by quantisation
     onnx.checker.check_model(qdq_model)
     return qdq_model
+
+
+def _without_quantisation(
+    graph: onnx.GraphProto, constants: dict[str, np.ndarray]
+) -> tuple[list[onnx.NodeProto], dict[str, str], dict[str, np.ndarray]]:
+    """The graph's nodes less its Q/DQ nodes (a ReLU for each that was one); which tensor each removed
+    activation Q/DQ output stands for; and each dequantised constant by the name of its DequantizeLinear
+    output."""
+    producers = {tensor: node.op_type for node in graph.node for tensor in node.output}
+    kept: list[onnx.NodeProto] = []
+    renamed: dict[str, str] = {}
+    folded: dict[str, np.ndarray] = {}
+    for node in graph.node:
+        if node.op_type == "DequantizeLinear" and node.input[0] in constants:
+            axis = next((attribute.i for attribute in node.attribute if attribute.name == "axis"), 1)
+            quantized, scale = constants[node.input[0]], constants[node.input[1]]
+            zero_point = constants[node.input[2]] if len(node.input) > 2 else np.zeros_like(scale)
+            folded[node.output[0]] = dequantize_constant(quantized, scale, zero_point, axis)
+        elif node.op_type == "QuantizeLinear" and clips_at_zero(node, constants, producers):
+            kept.append(onnx.helper.make_node("Relu", [node.input[0]], [node.output[0]], name=node.name))
+        elif node.op_type in {"QuantizeLinear", "DequantizeLinear"}:
+            renamed[node.output[0]] = node.input[0]  # a chain: DequantizeLinear -> QuantizeLinear -> float
+        else:
+            kept.append(node)
+    return kept, renamed, folded
 
 
 def requantize(model_path: Path, out_path: Path, data_path: Path, calibration: int) -> dict[str, Any]:
