@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from model.net import EmotionNet
+from model.net import EmotionNet, net_for
 
 CHECKPOINT_FILE = "last.pt"  # in a run's out_dir, rewritten after every epoch
 
@@ -140,7 +140,7 @@ def load_checkpoint(path: Path) -> tuple[EmotionNet, dict[str, Any]]:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=False)
         settings = checkpoint["config"]
-        net = EmotionNet(tuple(settings["widths"]), dropout=settings["dropout"])
+        net = net_for(settings)
         # A run that finished with weight averaging yields the average, not its last epoch's weights.
         net.load_state_dict(checkpoint.get("averaged_net", checkpoint["model"]))
     except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, TypeError) as error:

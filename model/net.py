@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,16 +28,66 @@ def conv_block(in_channels: int, out_channels: int, convs: int) -> nn.Sequential
     return nn.Sequential(*layers)
 
 
+SQUEEZE_REDUCTION = 8  # a squeeze-excitation gate's hidden width: the block's width over this
+
+
+class ResidualBlock(nn.Module):
+    """Two 3x3 conv-BN layers whose output, rescaled channel by channel by a squeeze-excitation gate
+    (Hu et al. 2018), is added to the input (through a 1x1 conv-BN where the width changes); then ReLU
+    and 2x2 max pooling."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+        )
+        hidden = max(1, out_channels // SQUEEZE_REDUCTION)
+        self.gate = nn.Sequential(
+            nn.Linear(out_channels, hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, out_channels),
+            nn.Sigmoid(),
+        )
+        self.shortcut: nn.Module = (
+            nn.Identity()
+            if in_channels == out_channels
+            else nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels)
+            )
+        )
+        self.pool = nn.MaxPool2d(2)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        residual = self.body(features)
+        weights = self.gate(residual.mean(dim=(2, 3)))[:, :, None, None]
+        return self.pool(torch.relu(self.shortcut(features) + residual * weights))
+
+
 class EmotionNet(nn.Module):
-    """VGG-style blocks (one conv in the first, two in the others), global average pooling, a linear head."""
+    """Four blocks (one conv in the first; two in the others, plain VGG-style or `residual`), global
+    average pooling, a linear head."""
 
     def __init__(
-        self, widths: tuple[int, ...] = (32, 64, 128, 256), classes: int = len(EMOTIONS), dropout: float = 0.2
+        self,
+        widths: tuple[int, ...] = (32, 64, 128, 256),
+        classes: int = len(EMOTIONS),
+        dropout: float = 0.2,
+        residual: bool = False,
     ):
         super().__init__()
-        blocks, in_channels = [], 1
+        blocks: list[nn.Module] = []
+        in_channels = 1
         for index, width in enumerate(widths):
-            blocks.append(conv_block(in_channels, width, 1 if index == 0 else 2))
+            if index == 0:
+                blocks.append(conv_block(in_channels, width, 1))
+            else:
+                blocks.append(
+                    ResidualBlock(in_channels, width) if residual else conv_block(in_channels, width, 2)
+                )
             in_channels = width
         self.features = nn.Sequential(*blocks)
         self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(in_channels, classes))
@@ -46,6 +97,13 @@ class EmotionNet(nn.Module):
         normalised = (grey_levels - PIXEL_MEAN) / PIXEL_STD
         features = self.features(normalised)
         return self.head(features.mean(dim=(2, 3), keepdim=True))
+
+
+def net_for(settings: Mapping[str, Any]) -> EmotionNet:
+    """The untrained net a run's settings describe (a run from before `residual` existed is plain VGG)."""
+    return EmotionNet(
+        tuple(settings["widths"]), dropout=settings["dropout"], residual=settings.get("residual", False)
+    )
 
 
 class ProbabilityModel(nn.Module):

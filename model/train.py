@@ -37,7 +37,7 @@ from model.augment import mixup, random_affine, random_erase, random_lighting
 from model.checkpoints import CHECKPOINT_FILE, keep_metrics, restore, save_checkpoint, saved_run
 from model.data import DEFAULT_DATA, DEFAULT_FERPLUS, MalformedDataError
 from model.inference import predict_with_mirrors, to_tensor
-from model.net import EmotionNet
+from model.net import EmotionNet, net_for
 from model.options import apply_overrides
 from model.runtime import UnusableModelError
 from model.targets import prepare_faces
@@ -51,6 +51,7 @@ config: dict[str, Any] = dict(
     # the net
     widths=(32, 64, 128, 256),  # channels of the four conv blocks
     dropout=0.2,  # before the linear head
+    residual=False,  # blocks 2-4 residual with squeeze-excitation (model.net.ResidualBlock), not plain VGG
     # optimisation: SGD with Nesterov momentum under a one-cycle learning rate
     epochs=50,
     batch_size=128,
@@ -210,7 +211,7 @@ def training_parts(
 ) -> tuple[EmotionNet, torch.optim.Optimizer, torch.optim.lr_scheduler.OneCycleLR]:
     """The net on `device` (channels-last, which the CPU's convolutions run fastest in), SGD with Nesterov
     momentum over its parameters there, and the one-cycle learning-rate schedule over the whole run."""
-    net = EmotionNet(tuple(settings["widths"]), dropout=settings["dropout"]).to(device)
+    net = net_for(settings).to(device)
     # Documented in torch, missing from its type stubs.
     net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     optimizer = torch.optim.SGD(

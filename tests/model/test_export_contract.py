@@ -11,6 +11,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
+from model import train
 from model.checkpoints import load_checkpoint
 from model.data import EMOTIONS, load_dataset
 from model.evaluate import onnx_probabilities
@@ -182,3 +183,26 @@ def test_shipped_card_accuracy_is_what_the_shipped_file_scores_on_publictest(fer
 
     # Exact on the CPU that exported it; elsewhere int8 kernels may round a few faces differently.
     assert card["metrics"]["accuracy"] == pytest.approx((predicted == test.labels).mean(), abs=0.005)
+
+
+def test_a_residual_run_trains_exports_as_torch_computes_it_and_quantises(tiny_csv, tmp_path):
+    train.main(
+        [f"--data={tiny_csv}", "--ferplus=", f"--out_dir={tmp_path}", "--epochs=1", "--widths=(8,16,16,16)",
+         "--batch_size=64", "--residual=True"]
+    )  # fmt: skip
+    net, checkpoint = load_checkpoint(tmp_path / "last.pt")
+    assert checkpoint["config"]["residual"] is True
+    model = ProbabilityModel([net], flip_average=True).eval()
+    export_onnx(model, tmp_path / "fp32.onnx")
+    grey_levels = np.random.default_rng(7).uniform(0, 255, (16, 1, 48, 48)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(grey_levels)).numpy()
+
+    actual = onnx_probabilities(open_session(tmp_path / "fp32.onnx"), grey_levels[:, 0])
+    card = export(
+        [tmp_path / "last.pt"], tmp_path / "int8.onnx", tiny_csv, flip_average=True, int8_calibration=32
+    )
+
+    assert np.abs(actual - expected).max() < 1e-4
+    assert_honours_contract(tmp_path / "int8.onnx")
+    assert card["members"][0]["config"]["residual"] is True
