@@ -52,6 +52,21 @@ _STORY_COLUMNS = "id, feed_url, source, title, link, published_at, summary, cate
 # retrained scorer applies to stored stories too.
 _LEGACY_COLUMNS = ("valence", "arousal", "novelty")
 _PLACEHOLDERS = ",".join("?" * (1 + len(_STORY_COLUMNS.split(","))))  # link_key, then the story columns
+# A fetch's outcome: a failed fetch keeps the validators of the last good one and counts one more failure.
+_UPSERT_FEED = """INSERT INTO feeds (url, title, etag, last_modified, last_attempt_at, last_success_at,
+       last_outcome, last_error, consecutive_failures, next_attempt_at)
+   VALUES (:url, :title, :etag, :last_modified, :at, :success_at, :outcome, :error,
+           :failures, :next_at)
+   ON CONFLICT (url) DO UPDATE SET
+       title = coalesce(:title, title),
+       etag = CASE WHEN :failed THEN etag ELSE :etag END,
+       last_modified = CASE WHEN :failed THEN last_modified ELSE :last_modified END,
+       last_attempt_at = :at,
+       last_success_at = coalesce(:success_at, last_success_at),
+       last_outcome = :outcome,
+       last_error = :error,
+       consecutive_failures = CASE WHEN :failed THEN consecutive_failures + 1 ELSE 0 END,
+       next_attempt_at = :next_at"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,20 +207,7 @@ class Store:
             )
             added = self._db.total_changes - before
             self._db.execute(
-                """INSERT INTO feeds (url, title, etag, last_modified, last_attempt_at, last_success_at,
-                       last_outcome, last_error, consecutive_failures, next_attempt_at)
-                   VALUES (:url, :title, :etag, :last_modified, :at, :success_at, :outcome, :error,
-                           :failures, :next_at)
-                   ON CONFLICT (url) DO UPDATE SET
-                       title = coalesce(:title, title),
-                       etag = CASE WHEN :failed THEN etag ELSE :etag END,
-                       last_modified = CASE WHEN :failed THEN last_modified ELSE :last_modified END,
-                       last_attempt_at = :at,
-                       last_success_at = coalesce(:success_at, last_success_at),
-                       last_outcome = :outcome,
-                       last_error = :error,
-                       consecutive_failures = CASE WHEN :failed THEN consecutive_failures + 1 ELSE 0 END,
-                       next_attempt_at = :next_at""",
+                _UPSERT_FEED,
                 {
                     "url": fetch.url,
                     "title": title,
