@@ -9,10 +9,9 @@ shadows and with compressed highlights (`LIGHTS`), a crowd of small faces, and t
 them (a cat, a cup of coffee). With `--fer2013`, the same comparison runs on many faces instead of one:
 180 FER2013 PublicTest faces, six to a photo, pasted 35 to 120 px tall into six of scikit-image's photos
 in the same five lights (read from the data set at run time; none of its rows is kept). A face counts as
-found when a
-detection overlaps its box with IoU > 0.3; a detection that overlaps no face is a false face. Each
-detector runs on one thread; times are the median over the scenes of the best of two runs, and ours and
-fer's include reading each face's emotion (stock Haar's is detection alone).
+found when a detection overlaps its box with IoU > 0.3; a detection that overlaps no face is a false face.
+Each detector runs on one thread; times are the median over the scenes of the best of two runs, and ours
+and fer's include reading each face's emotion (stock Haar's is detection alone).
 """
 
 from __future__ import annotations
