@@ -104,7 +104,8 @@ def _without_quantisation(
         elif node.op_type == "QuantizeLinear" and clips_at_zero(node, constants, producers):
             kept.append(onnx.helper.make_node("Relu", [node.input[0]], [node.output[0]], name=node.name))
         elif node.op_type in {"QuantizeLinear", "DequantizeLinear"}:
-            renamed[node.output[0]] = node.input[0]  # a chain: DequantizeLinear -> QuantizeLinear -> float
+            # An activation's Q/DQ pair: `float_graph` follows DQ output -> Q output -> the float tensor.
+            renamed[node.output[0]] = node.input[0]
         else:
             kept.append(node)
     return kept, renamed, folded

@@ -10,7 +10,7 @@ import torch
 from model import train
 from model.checkpoints import load_checkpoint
 from model.export import member_card
-from model.net import EmotionNet
+from model.net import EmotionNet, ResidualBlock
 
 
 def test_one_epoch_writes_a_checkpoint_with_what_export_needs(trained_checkpoint, tiny_csv):
@@ -208,3 +208,14 @@ def test_settled_norms_are_the_statistics_of_the_faces_they_were_measured_on():
 
     # what is left is the unbiased variance the running statistics keep, over few values in the last block
     assert gap_between_running_and_batch_statistics() < min(0.05, before / 20)
+
+
+def test_a_checkpoint_from_before_residual_blocks_existed_loads_as_the_plain_net(tiny_csv, tmp_path):
+    train.main(one_epoch(tiny_csv, tmp_path))
+    checkpoint = torch.load(tmp_path / "last.pt", map_location="cpu", weights_only=False)
+    del checkpoint["config"]["residual"]  # as every run before the option, the shipped nets' too
+    torch.save(checkpoint, tmp_path / "last.pt")
+
+    net, _ = load_checkpoint(tmp_path / "last.pt")
+
+    assert not any(isinstance(module, ResidualBlock) for module in net.modules())
