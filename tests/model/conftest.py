@@ -62,11 +62,11 @@ def tiny_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_fer_csv(tmp_path_factory.mktemp("data") / "tiny.csv", synthetic_rows(200, 70))
 
 
-def train_tiny(data: Path, out_dir: Path, seed: int) -> Path:
-    """One epoch of model.train with a narrow net, so it takes a second or two."""
+def train_tiny(data: Path, out_dir: Path, seed: int, *options: str) -> Path:
+    """One epoch of model.train with a narrow net, so it takes a second or two; `options` go on top."""
     train.main(
         [f"--data={data}", "--ferplus=", f"--out_dir={out_dir}", "--epochs=1", f"--widths={TINY_WIDTHS}",
-         "--batch_size=64", f"--seed={seed}"]
+         "--batch_size=64", f"--seed={seed}", *options]
     )  # fmt: skip
     return out_dir / "last.pt"
 
@@ -78,8 +78,9 @@ def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory, tiny_csv: Path)
 
 
 @pytest.fixture
-def train_one_epoch() -> Callable[[Path, Path, int], Path]:
-    """Trains a tiny net for one epoch and returns its checkpoint: train_one_epoch(data, out_dir, seed)."""
+def train_one_epoch() -> Callable[..., Path]:
+    """Trains a tiny net for one epoch and returns its checkpoint: train_one_epoch(data, out_dir, seed,
+    *options)."""
     return train_tiny
 
 

@@ -11,12 +11,11 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from model import train
 from model.checkpoints import load_checkpoint
 from model.data import EMOTIONS, load_dataset
 from model.evaluate import onnx_probabilities
 from model.export import MAX_MODEL_BYTES, export, export_onnx, main
-from model.net import ProbabilityModel
+from model.net import ProbabilityModel, ResidualBlock
 from model.runtime import open_session
 
 SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "model" / "emotion.onnx"
@@ -59,18 +58,21 @@ def test_shipped_model_honours_the_contract():
     assert_honours_contract(SHIPPED_MODEL)
 
 
-@pytest.mark.parametrize("flip_average", [False, True])
-def test_onnx_runtime_matches_pytorch_on_the_same_batch(trained_checkpoint, tmp_path, flip_average):
-    net, _ = load_checkpoint(trained_checkpoint)
+def onnx_difference_from_torch(checkpoint: Path, flip_average: bool, model_path: Path) -> float:
+    """The largest difference between the checkpoint's probabilities in PyTorch and in its fp32 export."""
+    net, _ = load_checkpoint(checkpoint)
     model = ProbabilityModel([net], flip_average).eval()
-    export_onnx(model, tmp_path / "model.onnx")
+    export_onnx(model, model_path)
     grey_levels = np.random.default_rng(7).uniform(0, 255, (16, 1, 48, 48)).astype(np.float32)
-
     with torch.no_grad():
         expected = model(torch.from_numpy(grey_levels)).numpy()
-    actual = onnx_probabilities(open_session(tmp_path / "model.onnx"), grey_levels[:, 0])
+    actual = onnx_probabilities(open_session(model_path), grey_levels[:, 0])
+    return float(np.abs(actual - expected).max())
 
-    assert np.abs(actual - expected).max() < 1e-4
+
+@pytest.mark.parametrize("flip_average", [False, True])
+def test_onnx_runtime_matches_pytorch_on_the_same_batch(trained_checkpoint, tmp_path, flip_average):
+    assert onnx_difference_from_torch(trained_checkpoint, flip_average, tmp_path / "model.onnx") < 1e-4
 
 
 def test_flip_averaged_model_scores_a_face_and_its_mirror_alike(trained_checkpoint, tmp_path):
@@ -185,24 +187,17 @@ def test_shipped_card_accuracy_is_what_the_shipped_file_scores_on_publictest(fer
     assert card["metrics"]["accuracy"] == pytest.approx((predicted == test.labels).mean(), abs=0.005)
 
 
-def test_a_residual_run_trains_exports_as_torch_computes_it_and_quantises(tiny_csv, tmp_path):
-    train.main(
-        [f"--data={tiny_csv}", "--ferplus=", f"--out_dir={tmp_path}", "--epochs=1", "--widths=(8,16,16,16)",
-         "--batch_size=64", "--residual=True"]
-    )  # fmt: skip
-    net, checkpoint = load_checkpoint(tmp_path / "last.pt")
-    assert checkpoint["config"]["residual"] is True
-    model = ProbabilityModel([net], flip_average=True).eval()
-    export_onnx(model, tmp_path / "fp32.onnx")
-    grey_levels = np.random.default_rng(7).uniform(0, 255, (16, 1, 48, 48)).astype(np.float32)
-    with torch.no_grad():
-        expected = model(torch.from_numpy(grey_levels)).numpy()
+def test_a_residual_run_trains_exports_as_torch_computes_it_and_quantises(
+    train_one_epoch, tiny_csv, tmp_path
+):
+    checkpoint = train_one_epoch(tiny_csv, tmp_path, 1337, "--residual=True")
 
-    actual = onnx_probabilities(open_session(tmp_path / "fp32.onnx"), grey_levels[:, 0])
-    card = export(
-        [tmp_path / "last.pt"], tmp_path / "int8.onnx", tiny_csv, flip_average=True, int8_calibration=32
-    )
+    difference = onnx_difference_from_torch(checkpoint, True, tmp_path / "fp32.onnx")
+    card = export([checkpoint], tmp_path / "int8.onnx", tiny_csv, flip_average=True, int8_calibration=32)
 
-    assert np.abs(actual - expected).max() < 1e-4
+    net, saved = load_checkpoint(checkpoint)
+    assert saved["config"]["residual"] is True
+    assert any(isinstance(module, ResidualBlock) for module in net.modules())
+    assert difference < 1e-4
     assert_honours_contract(tmp_path / "int8.onnx")
     assert card["members"][0]["config"]["residual"] is True
