@@ -29,12 +29,12 @@ from PIL import Image
 
 from model.timing import CallTimes, time_each
 from service.config import Settings
+from service.fer_peer import fer_version
 from service.localserver import served, stream_url
 from service.photo_bench import (
     STOCK_MIN_FACE_PX,
     compare_all,
     fer_detections,
-    fer_version,
     read_fer2013_scenes,
     stock_haar,
 )

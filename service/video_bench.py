@@ -21,7 +21,7 @@ import numpy as np
 
 from model.cpu import cpu_description
 from service.config import Settings
-from service.photo_bench import fer_version, run_fer_script
+from service.fer_peer import fer_version, run_fer_script
 from service.video import analyze_video
 from service.vision.engine import VisionEngine
 

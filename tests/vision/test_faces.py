@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from skimage import data
 
-from service import photo_bench
+from service import photo_bench, photo_scenes
 from service.config import Settings
-from service.photo_bench import scenes, score, stock_haar
+from service.photo_bench import score, stock_haar
+from service.photo_scenes import scenes
 from service.vision import faces
 from service.vision.boxes import Box, merge_overlapping
 from service.vision.errors import ModelError
@@ -190,7 +191,8 @@ def test_a_broken_cascade_file_is_a_model_error_so_the_service_degrades_instead_
 def test_on_the_bench_scenes_finds_more_faces_than_stock_haar_and_at_most_one_false_face_a_photo(
     detector: FaceDetector,
 ) -> None:
-    """The scenes `moodfeed bench` times: groups in five lights (`photo_bench.LIGHTS`), small faces, nobody"""
+    """The scenes `moodfeed bench` times: groups in five lights (`photo_scenes.LIGHTS`), small faces,
+    nobody."""
     ours_found = stock_found = 0
     for item in scenes():
         found, false = score(detector.find_faces(item.grey, 24), item.faces)
@@ -233,7 +235,7 @@ def test_the_bench_pastes_180_fer2013_faces_into_photos_in_five_lights(tmp_path:
     ]
     data_set = tmp_path / "fer2013.csv"
     data_set.write_text("emotion,pixels,Usage\n" + "\n".join(rows) + "\n")
-    items = photo_bench.fer2013_scenes(data_set)
+    items = photo_scenes.fer2013_scenes(data_set)
     boxes = [face for item in items for face in item.faces]
     assert len(items) == 30 and len(boxes) == 180
     assert all(35 <= face.w <= 120 and face.w == face.h for face in boxes)

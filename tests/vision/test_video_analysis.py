@@ -14,7 +14,7 @@ from skimage import data
 from service.cli import main
 from service.config import Settings
 from service.frames import AnalysedFrame
-from service.photo_bench import scenes
+from service.photo_scenes import scenes
 from service.photo_series import analyze_photos
 from service.timeline import Plot
 from service.video import VIDEO_TIME_AXIS, FrameClock, VideoError, analyze_video
