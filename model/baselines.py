@@ -33,10 +33,17 @@ try:
 except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
-from model.data import EMOTIONS, FACE_SIDE, FaceSet, MalformedDataError, file_sha256, load_dataset
+from model.data import (
+    DEFAULT_DATA,
+    EMOTIONS,
+    FACE_SIDE,
+    FaceSet,
+    MalformedDataError,
+    file_sha256,
+    load_dataset,
+)
 from model.evaluate import score
 from model.inference import predict, to_tensor
-from model.train import config as train_config
 
 DEFAULT_OUT = Path(__file__).with_name("baselines.json")
 BATCH_SIZE = 128
@@ -188,7 +195,7 @@ def merge_results(out_path: Path, data_path: Path, new: dict[str, dict[str, Any]
 
 def main(arguments: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m model.baselines", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(train_config["data"]), help="FER2013 CSV or folder")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER2013 CSV or folder")
     parser.add_argument("--systems", nargs="+", choices=list(SYSTEMS), default=CHEAP_SYSTEMS)
     parser.add_argument("--epochs", type=int, default=20, help="epochs for the nets (the poster ran 20)")
     parser.add_argument("--seed", type=int, default=1337)

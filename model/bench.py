@@ -27,6 +27,7 @@ from model.runtime import UnusableModelError, open_session
 from model.timing import time_repeated
 
 BATCH_SIZES = (1, 8)
+ROUNDS = 5  # the models take turns this many times
 
 
 def ms_per_face(session: ort.InferenceSession, batch_size: int, repeats: int, warmup: int = 10) -> float:
@@ -40,19 +41,18 @@ def ms_per_face(session: ort.InferenceSession, batch_size: int, repeats: int, wa
 def benchmark(model_paths: list[Path], repeats: int = 200) -> list[dict[str, Any]]:
     """Size, parameter count and ms per face at batch 1 and 8 of each model, with the CPU and its load.
 
-    The models are timed in turns, a fifth of the repeats at a time, so a change in the machine's load
-    falls on all of them alike and their ratio stays fair.
+    The models are timed in turns, in `ROUNDS` rounds of an equal share of the repeats (at least one run
+    each), so a change in the machine's load falls on all of them alike and their ratio stays fair.
     """
     sessions = [
         open_session(path, intra_op_threads=1) for path in model_paths
     ]  # refuses a file ORT cannot load
     load_average = os.getloadavg()[0]
-    rounds = 5
     timings: list[dict[int, list[float]]] = [{size: [] for size in BATCH_SIZES} for _ in model_paths]
-    for _ in range(rounds):
+    for _ in range(ROUNDS):
         for session, timing in zip(sessions, timings, strict=True):
             for size in BATCH_SIZES:
-                timing[size].append(ms_per_face(session, size, max(1, repeats // rounds)))
+                timing[size].append(ms_per_face(session, size, max(1, repeats // ROUNDS)))
     return [
         {
             "model": str(path),
@@ -72,7 +72,12 @@ def main(arguments: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m model.bench", description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, nargs="?", default=DEFAULT_MODEL, help="an .onnx file")
     parser.add_argument("--against", type=Path, help="another .onnx to time in the same run, for a ratio")
-    parser.add_argument("--repeats", type=int, default=200, help="timed runs per batch size")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=200,
+        help=f"timed runs per batch size, in {ROUNDS} equal rounds (at least one run a round)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object per model instead")
     options = parser.parse_args(arguments)
     model_paths = [options.model] + ([options.against] if options.against else [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
@@ -39,3 +40,8 @@ def cpu_description() -> str:
     """The machine and its int8 features in a few words, for logs and benchmark figures."""
     features = cpu_features()
     return f"{platform.machine()} ({', '.join(features) if features else 'no int8 features listed'})"
+
+
+def machine_description(gpu_name: str | None = None) -> str:
+    """What a run on this host uses, for a model's card: the GPU's name, or else the CPU's model and cores."""
+    return gpu_name or f"{cpu_model_name() or 'CPU'}, {os.cpu_count()} cores"

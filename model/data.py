@@ -118,9 +118,11 @@ def _csv_rows(path: Path, report: LoadReport) -> Iterator[tuple[int, str, int, n
                 report.note(f"row {row_number}: pixels are not integers")
                 continue
             if pixels.size != FACE_SIDE * FACE_SIDE or pixels.min() < 0 or pixels.max() > 255:
+                got = f"{pixels.size}" if pixels.size else "none"
+                if pixels.size == FACE_SIDE * FACE_SIDE:
+                    got = f"levels {pixels.min()} to {pixels.max()}"
                 report.note(
-                    f"row {row_number}: expected {FACE_SIDE * FACE_SIDE} grey levels 0-255, "
-                    f"got {pixels.size}",
+                    f"row {row_number}: expected {FACE_SIDE * FACE_SIDE} grey levels 0-255, got {got}"
                 )
                 continue
             yield row_number, CSV_USAGES[usage], int(label_text), pixels.astype(np.uint8)

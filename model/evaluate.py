@@ -121,7 +121,13 @@ def check_label_order(model_path: Path) -> None:
     """Refuse a model whose card lists its outputs in another order than ours (scores would be shuffled)."""
     card_path = model_path.with_suffix(".json")
     if card_path.exists():
-        labels = json.loads(card_path.read_text()).get("labels")
+        try:
+            card = json.loads(card_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise MalformedDataError(f"{card_path}: not a readable JSON card ({error})") from None
+        if not isinstance(card, dict):
+            raise MalformedDataError(f"{card_path}: a card is a JSON object, this is a {type(card).__name__}")
+        labels = card.get("labels")
         if labels is not None and list(labels) != list(EMOTIONS):
             raise MalformedDataError(f"{card_path}: labels {labels} are not in the order {list(EMOTIONS)}")
 

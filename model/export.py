@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import logging
-import os
 import sys
 import tempfile
 import warnings
@@ -30,7 +29,7 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
     raise SystemExit(missing_extra(missing)) from None
 
 from model.checkpoints import CHECKPOINT_FILE, CheckpointError, load_checkpoint
-from model.cpu import cpu_model_name
+from model.cpu import machine_description
 from model.data import EMOTIONS, FACE_SIDE, MalformedDataError, load_dataset
 from model.measure import (
     DEFAULT_MODEL,
@@ -71,12 +70,12 @@ def export_onnx(model: torch.nn.Module, path: Path) -> None:
 
 
 def training_hardware(device: str, facts: dict[str, Any]) -> str:
-    """What trained the checkpoint; checkpoints that do not record it were trained on this host."""
+    """What trained the checkpoint, as `model.train` recorded it; a checkpoint from before it did was taken
+    to be trained on this host, and says so."""
     if facts.get("hardware"):
         return str(facts["hardware"])
-    if device.startswith("cuda") and torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
-    return f"{cpu_model_name() or 'CPU'}, {os.cpu_count()} cores (this host)"
+    on_gpu = device.startswith("cuda") and torch.cuda.is_available()
+    return f"{machine_description(torch.cuda.get_device_name(0) if on_gpu else None)} (this host)"
 
 
 def member_card(checkpoint_path: Path, checkpoint: dict[str, Any]) -> dict[str, Any]:

@@ -57,14 +57,11 @@ class Headlines:
 def load_trial(folder: Path) -> Headlines:
     """SemEval-2007's trial set: the XML headlines and the two gold files, scaled from 0..100 to 0..1."""
     instance = re.compile(r'<instance id="(\d+)">(.*)</instance>')
-    texts = {
-        int(m[1]): m[2]
-        for line in (folder / "affectivetext_trial.xml").open()
-        if (m := instance.search(line))
-    }
+    xml_lines = (folder / "affectivetext_trial.xml").read_text(encoding="utf-8").splitlines()
+    texts = {int(m[1]): m[2] for line in xml_lines if (m := instance.search(line))}
     gold: dict[int, list[float]] = {}
     for name in ("valence", "emotions"):
-        for line in (folder / f"affectivetext_trial.{name}.gold").open():
+        for line in (folder / f"affectivetext_trial.{name}.gold").read_text(encoding="utf-8").splitlines():
             number, *scores = line.split()
             gold.setdefault(int(number), []).extend(float(score) / 100 for score in scores)
     ids = sorted(texts)

@@ -122,6 +122,7 @@ def rewrite(
     if not options.model.is_file():
         raise SystemExit(f"{options.model}: no such model file")
     out_path = options.out or options.model
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         return rewriter(options.model, out_path), out_path
     except (FileNotFoundError, MalformedDataError, UnusableModelError) as error:

@@ -101,44 +101,59 @@ class Features:
         return out
 
 
-def fit(features: Sequence[np.ndarray], targets: Sequence[np.ndarray], weights: Sequence[float]) -> Ridge:
-    """Ridge over the stacked groups, each row weighted by its group's weight."""
+def fit(
+    features: Sequence[np.ndarray], targets: Sequence[np.ndarray], weights: Sequence[float], alpha: float
+) -> Ridge:
+    """Ridge (penalty `alpha`) over the stacked groups, each row weighted by its group's weight."""
     sample_weight = np.concatenate(
         [np.full(len(group), weight) for group, weight in zip(features, weights, strict=True)]
     )
-    return Ridge(alpha=config["alpha"]).fit(
-        np.vstack(features), np.vstack(targets), sample_weight=sample_weight
-    )
+    return Ridge(alpha=alpha).fit(np.vstack(features), np.vstack(targets), sample_weight=sample_weight)
 
 
 def cross_validate(
-    trial: np.ndarray, trial_gold: np.ndarray, news: np.ndarray, news_gold: np.ndarray
-) -> dict:
-    """Scores on the trial set, each fold predicted by a fit on GoodNewsEveryone and the other folds."""
+    trial: np.ndarray,
+    trial_gold: np.ndarray,
+    news: np.ndarray,
+    news_gold: np.ndarray,
+    settings: dict[str, Any],
+) -> dict[str, float]:
+    """Scores on the trial set, each fold predicted by a fit (as `settings` say) on GoodNewsEveryone and the
+    other folds."""
     predicted = np.zeros_like(trial_gold)
-    for train, test in KFold(config["folds"], shuffle=True, random_state=config["seed"]).split(trial):
-        model = fit([news, trial[train]], [news_gold, trial_gold[train]], [1.0, config["trial_weight"]])
+    folds = KFold(settings["folds"], shuffle=True, random_state=settings["seed"])
+    for train, test in folds.split(trial):
+        model = fit(
+            [news, trial[train]],
+            [news_gold, trial_gold[train]],
+            [1.0, settings["trial_weight"]],
+            settings["alpha"],
+        )
         predicted[test] = model.predict(trial[test])
     return agreement(predicted, trial_gold)
 
 
-def main(arguments: list[str]) -> None:
-    config.update(apply_overrides(arguments, config, usage=__doc__)[0])
+def main(arguments: list[str] | None = None) -> None:
+    settings = apply_overrides(sys.argv[1:] if arguments is None else arguments, config, usage=__doc__)[0]
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything it needs is on disk
-    folder = Path(config["headlines"])
+    folder = Path(settings["headlines"])
     trial = load_trial(folder)
-    news = load_goodnews(folder, other_weight=config["other_weight"], reader_weight=config["reader_weight"])
+    news = load_goodnews(
+        folder, other_weight=settings["other_weight"], reader_weight=settings["reader_weight"]
+    )
     words = vocabulary(trial.texts, news.texts)
     print(f"{len(news.texts)} GoodNewsEveryone + {len(trial.texts)} trial headlines, {len(words)} words")
     features = Features(words, embed_words(words))
     trial_x, news_x = features(trial.texts), features(news.texts)
     vader_r = float(np.corrcoef(trial_x[:, -1], trial.targets[:, 0])[0, 1])
-    cross_validated = cross_validate(trial_x, trial.targets, news_x, news.targets)
-    model = fit([news_x, trial_x], [news.targets, trial.targets], [1.0, config["trial_weight"]])
+    cross_validated = cross_validate(trial_x, trial.targets, news_x, news.targets, settings)
+    model = fit(
+        [news_x, trial_x], [news.targets, trial.targets], [1.0, settings["trial_weight"]], settings["alpha"]
+    )
     in_sample = agreement(model.predict(trial_x), trial.targets)
     # Where each emotion sits on ordinary headlines: the scorer says a story carries an emotion above these.
     emotions = np.clip(model.predict(np.vstack([news_x, trial_x]))[:, 1:], 0, 1)
-    out = Path(config["out"])
+    out = Path(settings["out"])
     coefficients = model.coef_.astype(np.float32)  # (outputs, vector + 1)
     np.savez_compressed(
         out.with_suffix(".npz"),
@@ -151,7 +166,7 @@ def main(arguments: list[str]) -> None:
         notable=np.quantile(emotions, NOTABLE_QUANTILE, axis=0).astype(np.float32),
     )
     report = {
-        "config": config,
+        "config": settings,
         "data_sha256": {path.name: file_sha256(path) for path in sorted(folder.glob("*")) if path.is_file()},
         "embedding_model": {"name": "sentence-transformers/all-MiniLM-L6-v2", "sha256": MINILM_SHA256},
         "words": len(words),
@@ -168,4 +183,4 @@ def main(arguments: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

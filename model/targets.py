@@ -16,11 +16,14 @@ from model.runtime import open_session
 
 
 def ferplus_votes(settings: dict[str, Any], data_path: Path, splits: dict[str, FaceSet]) -> np.ndarray | None:
-    """FER+ vote distributions by data row, where the votes file is there; SystemExit if it does not
-    describe the data's rows (FER+ matches FER2013's CSV row by row, and nothing else)."""
+    """FER+ vote distributions by data row, None without a votes file or for an image folder; SystemExit if
+    the file named is missing or does not describe the data's rows (FER+ matches FER2013's CSV row by row,
+    and nothing else)."""
     ferplus_path = Path(settings["ferplus"]) if settings["ferplus"] else None
-    if ferplus_path is None or not ferplus_path.exists() or not data_path.is_file():
+    if ferplus_path is None or not data_path.is_file():
         return None
+    if not ferplus_path.is_file():  # said, not skipped: the recipe would silently keep FER+'s non-faces
+        raise SystemExit(f"--ferplus {ferplus_path}: no such file (--ferplus= trains without FER+ votes)")
     distributions, is_face = load_ferplus_votes(ferplus_path)
     rows = np.concatenate([faces.rows for faces in splits.values()])
     if rows.min() < FIRST_DATA_ROW or rows.max() - FIRST_DATA_ROW + 1 != len(distributions):

@@ -35,6 +35,7 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
 
 from model.augment import mixup, random_affine, random_erase, random_lighting
 from model.checkpoints import CHECKPOINT_FILE, keep_metrics, restore, save_checkpoint, saved_run
+from model.cpu import machine_description
 from model.data import DEFAULT_DATA, DEFAULT_FERPLUS, MalformedDataError
 from model.inference import predict_with_mirrors, to_tensor
 from model.net import EmotionNet, net_for
@@ -137,6 +138,8 @@ def train(settings: dict[str, Any], resume: bool) -> Path:
 
     train_set, test_set, targets, facts = prepare_faces(settings)
     facts["git_commit"] = git_commit()
+    gpu_name = torch.cuda.get_device_name(device) if device.type == "cuda" else None
+    facts["hardware"] = machine_description(gpu_name)  # the card names it, wherever the export runs
     train_faces, train_targets = to_tensor(train_set.images), torch.from_numpy(targets)
     train_labels = torch.from_numpy(train_set.labels)
     test_faces = to_tensor(test_set.images).to(device)

@@ -27,7 +27,7 @@ import numpy as np
 import websockets
 from PIL import Image
 
-from service.localserver import page_origin, stream_url
+from service.localserver import loopback_base_url, page_origin, stream_url
 
 ATTACKER = "127.0.0.2"
 
@@ -174,10 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", required=True, help="a moodfeed server on this machine (127.0.0.1)")
     parser.add_argument("--seconds", type=float, required=True, help="how long to attack")
     arguments = parser.parse_args(argv)
-    # IPv4 loopback only: the attackers connect from their own address, ATTACKER.
-    if urlsplit(arguments.url).hostname not in ("127.0.0.1", "localhost"):
-        raise SystemExit(f"attacks: refusing {arguments.url}: only a server on this machine is attacked")
-    print(json.dumps(dict(sorted(asyncio.run(attack(arguments.url.rstrip("/"), arguments.seconds)).items()))))
+    base_url = loopback_base_url(arguments.url, "attacks")  # the attackers connect from ATTACKER
+    print(json.dumps(dict(sorted(asyncio.run(attack(base_url, arguments.seconds)).items()))))
     return 0
 
 

@@ -17,12 +17,12 @@
 # continues it here, or carry runs/NAME to the next device session, where this script resumes it.
 set -euo pipefail
 
-seconds=$1
-shift
-if (($# == 0 || $# % 2 != 0 || $# > 8)); then
+if (($# < 3 || ($# - 1) % 2 != 0 || $# > 9)); then
     echo "usage: bash scripts/gpu_train.sh SECONDS NAME 'OVERRIDES' [NAME 'OVERRIDES' ...] (1 to 4 runs)" >&2
     exit 2
 fi
+seconds=$1
+shift
 out=${OUT:?the device tool sets OUT: the folder whose files come back}
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || echo "no GPU: training on the CPU"
 

@@ -30,7 +30,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import cv2
 import httpx
@@ -41,8 +40,8 @@ from skimage import data
 
 from model.timing import percentile
 from service.localserver import (
-    LOOPBACK_HOSTS,
     ServerDidNotStart,
+    loopback_base_url,
     page_origin,
     served,
     stream_url,
@@ -93,15 +92,6 @@ def webcam_jpeg() -> bytes:
     ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])
     assert ok
     return encoded.tobytes()
-
-
-def loopback_url(url: str) -> str:
-    host = urlsplit(url).hostname
-    if host not in LOOPBACK_HOSTS:
-        raise SystemExit(
-            f"soak: refusing {url}: this script only drives a server on this machine (127.0.0.1)"
-        )
-    return url.rstrip("/")
 
 
 def viewer_address(index: int) -> str:
@@ -366,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         log_path = Path(scratch) / "server.log"
         try:
             if arguments.url:
-                base_url = loopback_url(arguments.url)
+                base_url = loopback_base_url(arguments.url, "soak")
                 wait_until_ready(base_url, None)
             else:
                 log = stack.enter_context(log_path.open("wb"))

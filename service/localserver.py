@@ -15,17 +15,28 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit
 
 import httpx
 
 START_TIMEOUT_S = 60.0
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})  # a server "on this machine"
+# A server "on this machine" for the load scripts: IPv4 only, since their clients connect from loopback
+# addresses of their own (127.0.0.2 and up), as separate viewers would.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
 # Offline (the bundled sample stories) and quiet: what a measurement on one machine wants.
 MEASURING_ENVIRONMENT = {"MOODFEED_FEED_REFRESH": "false", "MOODFEED_LOG_LEVEL": "warning"}
 
 
 class ServerDidNotStart(RuntimeError):
     """The server exited, or `/readyz` did not answer 200 in time."""
+
+
+def loopback_base_url(url: str, program: str) -> str:
+    """`url` without its trailing slash, if it names a server on this machine; SystemExit naming `program`
+    otherwise (the load scripts drive nothing else)."""
+    if urlsplit(url).hostname not in LOOPBACK_HOSTS:
+        raise SystemExit(f"{program}: refusing {url}: it only drives a server on this machine (127.0.0.1)")
+    return url.rstrip("/")
 
 
 def stream_url(base_url: str) -> str:
