@@ -19,9 +19,9 @@ from pathlib import Path
 
 from service.config import Settings
 from service.exits import INTERRUPTED
-from service.inputs import InputError, expand, named_files, open_input
+from service.inputs import InputError, expand, open_input
 from service.outputs import OutputNames, opencv_name, readable_name
-from service.photos import reason
+from service.paths import os_error_text, photo_paths
 from service.timeline import page_colours
 from service.video import (
     VideoError,
@@ -103,7 +103,7 @@ def run(arguments: argparse.Namespace) -> int:
         colours,
     )
     # Every input named on the command line is safe from the outputs from the start; stdin's as it comes.
-    names = OutputNames(named_files(item for item in arguments.inputs if item != "-"))
+    names = OutputNames(photo_paths([item for item in arguments.inputs if item != "-"]))
     failures = 0
     try:
         for path in expand(arguments.inputs):
@@ -154,7 +154,7 @@ def analyse_input(path: Path, names: OutputNames, engine: VisionEngine, options:
         for done, frame in enumerate(source.frames, start=1):
             if isinstance(frame, tuple):  # a photo of a folder that could not be read
                 photo, problem = frame
-                print(f"moodfeed: {photo}: {reason(problem)}", file=sys.stderr)
+                print(f"moodfeed: {photo}: {os_error_text(problem)}", file=sys.stderr)
                 ok = False
                 continue
             outputs = outputs or Outputs(path, source, names, options, labels)

@@ -15,6 +15,8 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 # The user's data directory (XDG), so the feed store survives restarts and is never inside a checkout.
 FEED_DB_PATH = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "moodfeed" / "feeds.db"
 
+# The cores this process may run on (a container's cpuset, not the host's count) where the system says.
+USABLE_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 MAX_THREADS = 1024  # a thread setting beyond this is a typo, not a machine
 MAX_PORT = 65_535  # TCP's; 0 asks the system for a free port
 # What the page needs and nothing more: its own scripts, styles and socket; story images from any https host.
@@ -41,7 +43,7 @@ class Settings(BaseSettings):
     onnx_intra_op_threads: int = Field(default=1, ge=1, le=MAX_THREADS)
     onnx_inter_op_threads: int = Field(default=1, ge=1, le=MAX_THREADS)
     opencv_threads: int = Field(default=1, ge=1, le=MAX_THREADS)  # threads per face scan, for the same reason
-    vision_workers: int = Field(default=os.cpu_count() or 1, ge=1)  # images analysed at once; more wait
+    vision_workers: int = Field(default=USABLE_CORES, ge=1)  # images analysed at once; more wait
     vision_workers_per_client: int = Field(default=0, ge=0)  # one address's share; 0 = half, at least 1
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)  # a larger /predict upload gets 413
     max_image_pixels: int = Field(default=40_000_000, ge=1)  # width x height; a larger photo gets 413 unread

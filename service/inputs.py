@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from service.frames import AnalysedFrame
+from service.paths import glob_matches, no_photos_in, photos_in
 from service.photo_series import PHOTO_TIME_AXIS, analyze_photos
-from service.photos import glob_matches, no_photos_in, photos_in
 from service.video import VIDEO_TIME_AXIS, VideoError, analyze_video, open_video
 from service.vision.engine import VisionEngine
 from service.vision.images import PHOTO_SUFFIXES, ImageError
@@ -26,16 +26,6 @@ def expand(inputs: list[str]) -> Iterator[Path]:
             yield from (Path(line) for line in lines if line.strip())
         else:
             yield from glob_matches(item) or [Path(item)]
-
-
-def named_files(items: Iterable[str]) -> Iterator[Path]:
-    """The files the inputs name: each file itself, each folder's photos, each glob's matches."""
-    for item in items:
-        for path in glob_matches(item) or [Path(item)]:
-            if "\0" not in str(path) and path.is_dir():
-                yield from photos_in(path)
-            else:
-                yield path
 
 
 @dataclass

@@ -17,7 +17,9 @@ from service.api.shares import ClientShares
 from service.api.uploads import UploadAborted
 from service.api.vision import Vision
 from service.config import Settings
+from service.news.affect import LexiconError
 from service.news.feed import NewsFeed
+from service.news.store import FeedStoreError
 from service.observability import UPLOADS_ABORTED, count_feed_fetch
 from service.vision.errors import ModelError
 
@@ -32,7 +34,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except ModelError as error:  # the page and the feed still work; /predict and /ws/stream say why not
         app.state.vision_error = str(error)
         log.error("emotion recognition is unavailable: %s", error)
-    await app.state.news.start()
+    try:
+        await app.state.news.start()
+    except (FeedStoreError, LexiconError) as error:  # said in one line, before uvicorn's traceback
+        log.error("the news feed cannot start: %s", error)
+        raise
     try:
         yield
     finally:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import argparse
 import csv
-import glob
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from service.api.schemas import PredictOut
 from service.config import Settings
 from service.outputs import OutputNames
+from service.paths import no_photos_in, os_error_text, photo_paths
 from service.vision.annotate import upright_bgr, write_annotated
 from service.vision.engine import VisionEngine
 from service.vision.faces import MAX_FACE_PX, WINDOW_PX
@@ -81,47 +81,6 @@ def face_size(text: str) -> int:
     return size
 
 
-def no_photos_in(folder: Path) -> str:
-    """What a folder without photos is told, by `predict` and `analyze` alike."""
-    return f"{folder}: no photos ({', '.join(PHOTO_SUFFIXES)}) in this folder"
-
-
-def reason(error: OSError | ImageError) -> str:
-    """Why a photo could not be read, in words: an OSError's own text without its errno and file name."""
-    return str(getattr(error, "strerror", None) or error)
-
-
-def photos_in(folder: Path) -> list[Path]:
-    """The photos in `folder` and below, in name order."""
-    return sorted(
-        path for path in folder.rglob("*") if path.suffix.lower() in PHOTO_SUFFIXES and path.is_file()
-    )
-
-
-def glob_matches(argument: str) -> list[Path]:
-    """What a pattern the shell left unexpanded (a quoted `'shots/*.png'`) matches, in name order; nothing
-    for a name that exists as it is, or is no pattern."""
-    if "\0" in argument or Path(argument).exists() or not glob.has_magic(argument):
-        return []
-    return [Path(match) for match in sorted(glob.glob(argument))]
-
-
-def photo_paths(arguments: Sequence[str]) -> Iterator[Path]:
-    """Each named file; each folder's photos, recursively, in name order; each unexpanded glob's matches.
-
-    A name that matches nothing, or a folder without photos, is passed on as it is, so that its error is
-    reported.
-    """
-    for argument in arguments:
-        path = Path(argument)
-        if path.is_dir():
-            yield from photos_in(path) or [path]
-        elif matches := glob_matches(argument):
-            yield from photo_paths([str(match) for match in matches])
-        else:
-            yield path
-
-
 class Report:
     """Writes each photo's answer as a table row per face, a JSON line per photo, or CSV rows per face."""
 
@@ -182,7 +141,7 @@ def predict_photos(
             data = read_photo_file(path)
             analysis = engine.analyse_photo(data, detect, min_face, limits=LOCAL_FILE_LIMITS)
         except (OSError, ImageError) as error:
-            print(f"moodfeed: {path}: {reason(error)}", file=sys.stderr)
+            print(f"moodfeed: {path}: {os_error_text(error)}", file=sys.stderr)
             failures += 1
             continue
         report.add(path, PredictOut.of(analysis))

@@ -20,19 +20,26 @@ from service.server import uvicorn_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = Settings()
-    parser.add_argument("--host", default=defaults.host, help="address to listen on (default: %(default)s)")
+    # The defaults are the settings' (MOODFEED_HOST, MOODFEED_PORT), read when serving: reading them here
+    # would make every command, `moodfeed --version` too, fail on a bad serve setting.
+    fields = Settings.model_fields
     parser.add_argument(
-        "--port", type=port_number, default=defaults.port, help="port to listen on (default: %(default)s)"
+        "--host", help=f"address to listen on, MOODFEED_HOST if set (default: {fields['host'].default})"
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        help=f"port to listen on, MOODFEED_PORT if set (default: {fields['port'].default})",
     )
 
 
 def run(arguments: argparse.Namespace) -> int:
+    given = {"host": arguments.host, "port": arguments.port}
+    settings = Settings(**{name: value for name, value in given.items() if value is not None})
     # Checked before loading the model or starting the feeds, so a busy port costs nothing and says so.
-    if problem := port_problem(arguments.host, arguments.port):
+    if problem := port_problem(settings.host, settings.port):
         print(f"moodfeed: {problem}", file=sys.stderr)
         return 2
-    settings = Settings(host=arguments.host, port=arguments.port)
     try:
         app = create_app(settings)
     except FeedListError as error:

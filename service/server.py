@@ -35,6 +35,13 @@ class ConnectionLimits:
     max_header_bytes: int
     max_header_count: int
     max_connections_per_client: int
+    # Connections from these (MOODFEED_TRUSTED_PROXIES) carry many clients; the app's own caps and rate
+    # limits see each one's forwarded address, so the per-address cap here does not count them.
+    trusted_proxies: frozenset[str] = frozenset()
+
+    def counts(self, address: str) -> bool:
+        """Whether connections from `address` are held to the per-address cap."""
+        return "*" not in self.trusted_proxies and address not in self.trusted_proxies
 
 
 class _Refused(Exception):
@@ -65,6 +72,9 @@ class GuardedHttpTools(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         address = self.client[0] if self.client else "unknown"
+        if not self.limits.counts(address):
+            self._arm_deadline()
+            return
         if self.connections_by_client[address] >= self.limits.max_connections_per_client:
             limit = self.limits.max_connections_per_client
             self._refuse(503, f"too many connections from one address (at most {limit})")
@@ -167,6 +177,7 @@ def uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
         settings.max_header_bytes,
         settings.max_header_count,
         settings.max_connections_per_client,
+        frozenset(settings.trusted_proxies),
     )
     trusted = ",".join(settings.trusted_proxies)
     return uvicorn.Config(

@@ -38,6 +38,11 @@ def loaded_vision(app: FastAPI) -> Vision | None:
     return vision
 
 
+def vision_failed(app: FastAPI) -> bool:
+    """Whether the vision engine could not be loaded (rather than not yet)."""
+    return getattr(app.state, "vision_error", None) is not None
+
+
 def vision_unavailable_reason(app: FastAPI) -> str:
     reason = getattr(app.state, "vision_error", None) or "the server is still starting"
     return f"emotion recognition is unavailable: {reason}"

@@ -19,7 +19,8 @@ from service.api.client_counts import ClientCounts
 from service.observability import RATE_LIMITED, STREAMS_OPEN, STREAMS_REFUSED
 
 # Probes and scrapes come from the cluster, often from one address; they must never be limited.
-UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+UNLIMITED_PATHS = PROBE_PATHS | {"/metrics"}
 
 
 def client_key(scope: Scope) -> str:

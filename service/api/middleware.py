@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.limits import UNLIMITED_PATHS, RateLimit, StreamSlots, send_json_error
+from service.api.limits import PROBE_PATHS, RateLimit, StreamSlots, send_json_error
 from service.api.routes.docs import DOCS_PATHS
 from service.config import Settings
 from service.observability import REQUEST_DURATION
@@ -139,7 +139,8 @@ class AllowedHosts:
 
     A page on evil.example whose name is made to resolve to 127.0.0.1 reaches this server from the
     victim's browser as a same-origin page; its requests then carry `Host: evil.example`, which is refused.
-    Probes pass whatever their Host, since clusters send pod addresses.
+    Probes pass whatever their Host, since clusters send pod addresses, and say nothing but up or not;
+    `/metrics` says how the server is used, so a scraper's Host must be allowed like any other.
     """
 
     def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
@@ -148,7 +149,7 @@ class AllowedHosts:
         self.allowed_hosts = frozenset(host.strip("[]").lower() for host in allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or self.any_host or scope["path"] in UNLIMITED_PATHS:
+        if scope["type"] not in ("http", "websocket") or self.any_host or scope["path"] in PROBE_PATHS:
             await self.app(scope, receive, send)
             return
         host = split_host(Headers(scope=scope).get("host", ""))

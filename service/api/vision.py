@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 
 from service.api.shares import ClientShares
 from service.config import Settings
@@ -42,12 +42,14 @@ class Vision:
     Analyses run on worker threads so that one stream never stalls another; at most `vision_workers`
     run together, so a burst of requests queues instead of oversubscribing the cores, and one client
     address holds at most its share of them, so it cannot starve the others. Each analysis's
-    timings and face count go to the Prometheus metrics.
+    timings and face count go to the Prometheus metrics. The threads are their own, not anyio's default
+    pool, which the synchronous routes and dependencies (health probes among them) run on.
     """
 
     def __init__(self, engine: VisionEngine, workers: int, workers_per_client: int | None):
         self.engine = engine
         self.workers = ClientShares(workers, workers_per_client)
+        self._threads = CapacityLimiter(workers)
 
     @classmethod
     async def open(cls, settings: Settings) -> Vision:
@@ -74,7 +76,7 @@ class Vision:
 
     async def _run(self, client: str, function: Callable[..., Result], *args: Any) -> Result:
         async with self.workers.slot(client):
-            return await to_thread.run_sync(function, *args)
+            return await to_thread.run_sync(function, *args, limiter=self._threads)
 
     @staticmethod
     def _observed(result: Observed) -> Observed:

@@ -132,9 +132,9 @@ function clearMood() {
 function showStreamAnswer(answer, frameSize) {
   showNotice(null);
   overlay.show(answer.faces, frameSize, { mirrored: true });
-  listFaces(answer.faces);
   if (answer.mood) showMood(answer.mood);
   else if (mood) clearMood(); // nobody in view for a while: the mood has faded out
+  listFaces(answer.faces); // after clearMood, which empties the list
   showMeasuredRate();
 }
 
@@ -236,13 +236,13 @@ async function usePhoto(file) {
   await ui.photo.decode().catch(() => {});
   showOnStage(ui.photo, prediction.image);
   overlay.show(prediction.faces, prediction.image, { mirrored: false });
-  listFaces(prediction.faces);
   // The server gives a mood whenever it found a face (the faces weighted by area), null otherwise.
   if (prediction.mood) showMood(prediction.mood);
   else {
     clearMood();
     showNotice("No face was found in that photo. Try one where a face is clearly visible and well lit.");
   }
+  listFaces(prediction.faces); // after clearMood, which empties the list
 }
 
 let videoAnalysis = null; // the AbortController of the video being analysed, if one is

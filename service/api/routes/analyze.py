@@ -85,9 +85,8 @@ async def analyze(
         if isinstance(error, VideoOverLimit):
             raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, error.reason) from None
         if isinstance(error, VideoError):
-            raise HTTPException(
-                status.HTTP_400_BAD_REQUEST, "the data is not a video with a frame that can be read"
-            ) from None
+            reason = f"the data is not a video with a frame that can be read: {error.reason}"
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, reason) from None
         raise
     lines = _lines(first, frames, video.info.duration_s, vision, client)
     return ReleasingStreamingResponse(lines, held)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
-from service.api.deps import SettingsDep, client_of, loaded_vision, vision_unavailable_reason
+from service.api.deps import SettingsDep, client_of, loaded_vision, vision_failed, vision_unavailable_reason
 from service.api.schemas import FrameErrorOut, FrameOut
 from service.api.vision import Vision
 from service.observability import FRAMES_DROPPED
@@ -20,18 +20,27 @@ from service.vision.images import PHOTO_KINDS, ImageError
 router = APIRouter(tags=["vision"])
 
 TEXT_FRAME_ERROR = f"send each frame as a binary WebSocket message holding a {PHOTO_KINDS} image"
+MAX_CLOSE_REASON_BYTES = 123  # a close frame's payload is at most 125 bytes, the code's two among them
+
+
+def close_reason(text: str) -> str:
+    """`text` cut to what a close frame can carry: bytes of UTF-8, not characters (a model path may be
+    in any script)."""
+    return text.encode()[:MAX_CLOSE_REASON_BYTES].decode(errors="ignore")
 
 
 class LatestFrame:
-    """A one-place mailbox: a frame put while another still waits replaces it, and that one is dropped."""
+    """A one-place mailbox: a frame put while another still waits replaces it, and that one is dropped.
+
+    A frame is its sequence number and its bytes; None for a text message, which holds no image."""
 
     def __init__(self) -> None:
         self.dropped = 0
         self.closed = False
-        self._frame: tuple[int, bytes | str] | None = None
+        self._frame: tuple[int, bytes | None] | None = None
         self._arrived = anyio.Event()
 
-    def put(self, seq: int, payload: bytes | str) -> None:
+    def put(self, seq: int, payload: bytes | None) -> None:
         if self._frame is not None:
             self.dropped += 1
             FRAMES_DROPPED.inc()
@@ -42,7 +51,7 @@ class LatestFrame:
         self.closed = True
         self._arrived.set()
 
-    async def take(self) -> tuple[int, bytes | str] | None:
+    async def take(self) -> tuple[int, bytes | None] | None:
         """The newest frame once there is one; None when the stream has closed."""
         while self._frame is None and not self.closed:
             self._arrived = anyio.Event()
@@ -56,8 +65,10 @@ async def stream(websocket: WebSocket, settings: SettingsDep) -> None:
     """Analyse a webcam stream: track faces, read their emotions, and answer with the stream's mood."""
     await websocket.accept()
     vision = loaded_vision(websocket.app)
-    if vision is None:
-        await websocket.close(status.WS_1011_INTERNAL_ERROR, vision_unavailable_reason(websocket.app)[:120])
+    if vision is None:  # 1011 if the model cannot be loaded, 1013 (try again later) while it loads
+        failed = vision_failed(websocket.app)
+        code = status.WS_1011_INTERNAL_ERROR if failed else status.WS_1013_TRY_AGAIN_LATER
+        await websocket.close(code, close_reason(vision_unavailable_reason(websocket.app)))
         return
     mailbox = LatestFrame()
     idle_timeout_s = settings.stream_idle_timeout_s
@@ -80,8 +91,7 @@ async def _receive_frames(websocket: WebSocket, mailbox: LatestFrame, idle_timeo
             mailbox.close()
             return
         seq += 1
-        payload = message.get("bytes")
-        mailbox.put(seq, payload if payload is not None else TEXT_FRAME_ERROR)
+        mailbox.put(seq, message.get("bytes"))
 
 
 async def _answer_frames(websocket: WebSocket, vision: Vision, mailbox: LatestFrame) -> None:
@@ -90,10 +100,11 @@ async def _answer_frames(websocket: WebSocket, vision: Vision, mailbox: LatestFr
         seq, payload = frame
         answer: FrameOut | FrameErrorOut
         try:
-            if isinstance(payload, str):
-                raise ImageError(payload)
-            analysis = await vision.analyse_frame(client_of(websocket), session, payload)
-            answer = FrameOut.of(seq, analysis, mailbox.dropped)
+            if payload is None:
+                answer = FrameErrorOut(seq=seq, error=TEXT_FRAME_ERROR, dropped=mailbox.dropped)
+            else:
+                analysis = await vision.analyse_frame(client_of(websocket), session, payload)
+                answer = FrameOut.of(seq, analysis, mailbox.dropped)
         except ImageError as error:
             answer = FrameErrorOut(seq=seq, error=str(error), dropped=mailbox.dropped)
         try:
