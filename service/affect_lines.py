@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from service.api.schemas import DECIMALS
+from service.api.feed_schemas import rounded_affect
 from service.news.affect import AffectScorer, LexiconError
 from service.news.parse import SUMMARY_MAX_CHARS, TITLE_MAX_CHARS
 from service.news.sanitise import plain_text
@@ -55,9 +55,7 @@ def score_lines(lines: Iterable[str], scorer: AffectScorer, out: TextIO, errors:
             print(f"moodfeed affect: line {number} is blank", file=errors)
             record: dict[str, object] = {"error": "blank line"}
         else:
-            affect = scorer.score(title or summary, summary if title else "")
-            emotions = {name: round(value, DECIMALS) for name, value in affect.as_dict().items()}
-            record = {"valence": round(affect.valence, DECIMALS), "emotions": emotions}
+            record = rounded_affect(scorer.score(title or summary, summary if title else ""))
         out.write(json.dumps(record) + "\n")
         out.flush()  # a pipe partner sees each answer as soon as its line is scored
     return failed

@@ -13,6 +13,7 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from service import affect_lines, analyze, bench, photos, serve
+from service.config import ENV_PREFIX
 from service.exits import BROKEN_PIPE, INTERRUPTED
 from service.vision.errors import ModelError
 
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 def settings_problem(error: ValidationError) -> str:
     """Which MOODFEED_* variables are wrong and why, one per line, in the words a shell user set them."""
     return "\n".join(
-        f"MOODFEED_{'_'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+        f"{ENV_PREFIX}{'_'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
         for problem in error.errors()
     )
 

@@ -17,6 +17,7 @@ FEED_DB_PATH = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/sha
 
 # The cores this process may run on (a container's cpuset, not the host's count) where the system says.
 USABLE_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+ENV_PREFIX = "MOODFEED_"  # each setting is read from this and its name in capitals
 MAX_THREADS = 1024  # a thread setting beyond this is a typo, not a machine
 MAX_PORT = 65_535  # TCP's; 0 asks the system for a free port
 # What the page needs and nothing more: its own scripts, styles and socket; story images from any https host.
@@ -30,7 +31,7 @@ class Settings(BaseSettings):
     """Defaults work offline on the shipped model, a local SQLite file and the bundled sample feeds."""
 
     # A limit or a period of inf (or nan) is a typo more often than a wish, and would disable what it bounds.
-    model_config = SettingsConfigDict(env_prefix="MOODFEED_", env_file=None, allow_inf_nan=False)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=None, allow_inf_nan=False)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=MAX_PORT)

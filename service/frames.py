@@ -15,7 +15,7 @@ class AnalysedFrame:
 
     source: str
     frame: int  # the frame's index in the video (or the photo's in the series)
-    time_s: float  # the frame's own timestamp in the video
+    time_s: float  # the video's own timestamp of the frame, or the photo's place in its series
     faces: list[Face]
     mood: EmotionReading | None
     width: int

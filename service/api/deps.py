@@ -17,7 +17,8 @@ from service.news.feed import NewsFeed
 
 
 def _app_state(name: str) -> Callable[[HTTPConnection], Any]:
-    """A dependency answering `app.state.<name>`, which the app sets once as it starts (service.server)."""
+    """A dependency answering `app.state.<name>`, which the app sets once as it starts (`service.main`:
+    `create_app` and its lifespan)."""
 
     def dependency(connection: HTTPConnection) -> Any:
         return getattr(connection.app.state, name)

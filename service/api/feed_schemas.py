@@ -4,11 +4,21 @@ names, so keep them stable."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
 from service.api.schemas import DECIMALS, EmotionOut
+from service.news.affect import Affect
 from service.news.feed import FeedPage
+
+
+def rounded_affect(affect: Affect) -> dict[str, Any]:
+    """A story's affect as the API and `moodfeed affect` give it: valence and each emotion, rounded."""
+    return {
+        "valence": round(affect.valence, DECIMALS),
+        "emotions": {name: round(value, DECIMALS) for name, value in affect.as_dict().items()},
+    }
 
 
 class MoodOut(EmotionOut):
@@ -52,8 +62,7 @@ class FeedOut(BaseModel):
                     summary=item.story.summary,
                     categories=list(item.story.categories),
                     image=item.story.image,
-                    valence=round(item.affect.valence, DECIMALS),
-                    emotions={name: round(value, DECIMALS) for name, value in item.affect.as_dict().items()},
+                    **rounded_affect(item.affect),
                     score=round(item.score, DECIMALS),
                     reason=item.reason,
                 )

@@ -1,8 +1,8 @@
 """The news feed as the app sees it: open the store, keep a ranked-ready pool, refresh in the background.
 
-Requests only ever read the in-memory `StoryPool` snapshot, which the refresher replaces after new
-stories land; no request waits on the network or on SQLite. Until any configured feed has stories in
-the store, the pool holds the bundled samples.
+`/feed` only ever reads the in-memory `StoryPool` snapshot, which the refresher replaces after new
+stories land, so it never waits on the network or on SQLite (`/feeds/status` reads the store). Until any
+configured feed has stories in the store, the pool holds the bundled samples.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def open_session(
 ) -> ort.InferenceSession:
     """A CPU session over `model_path` at the given graph optimisation level; `ModelError` if unusable."""
     # Requests already run in parallel on the server's worker threads; a session that also fans out
-    # over every core would make them fight. One thread per run is the default for that reason.
+    # over every core would make them fight, so the settings give each run one thread by default.
     try:
         return runtime.open_session(model_path, intra_op_threads, inter_op_threads, level)
     except runtime.UnusableModelError as error:
