@@ -41,6 +41,7 @@ from model.measure import (
     quantize_and_measure,
 )
 from model.net import ProbabilityModel
+from model.quantize import add_calibration_option
 from model.train import config as train_config
 
 DEFAULT_CHECKPOINT = Path(train_config["out_dir"]) / CHECKPOINT_FILE
@@ -203,7 +204,7 @@ def main(arguments: list[str] | None = None) -> None:
         "--flip-average", action="store_true", help="average with the mirrored face in the graph"
     )
     parser.add_argument("--int8", action="store_true", help="quantise to int8 (static, QDQ, per-channel)")
-    parser.add_argument("--calibration", type=int, default=1000, help="training faces to calibrate int8 on")
+    add_calibration_option(parser)
     options = parser.parse_args(arguments)
     checkpoints = options.checkpoint or [DEFAULT_CHECKPOINT]
     for checkpoint in checkpoints:
@@ -211,8 +212,6 @@ def main(arguments: list[str] | None = None) -> None:
             raise SystemExit(f"{checkpoint}: no such checkpoint (train one with python -m model.train)")
     if options.out.suffix != ".onnx":
         raise SystemExit(f"--out {options.out}: must end in .onnx")
-    if options.int8 and options.calibration < 1:
-        raise SystemExit("--calibration must be at least 1")
     try:
         card = export(
             checkpoints,

@@ -36,7 +36,7 @@ class ResidualBlock(nn.Module):
     (Hu et al. 2018), is added to the input (through a 1x1 conv-BN where the width changes); then ReLU
     and 2x2 max pooling."""
 
-    def __init__(self, in_channels: int, out_channels: int):
+    def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
             nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
@@ -69,15 +69,11 @@ class ResidualBlock(nn.Module):
 
 class EmotionNet(nn.Module):
     """Four blocks (one conv in the first; two in the others, plain VGG-style or `residual`), global
-    average pooling, a linear head."""
+    average pooling, a linear head; its widths and dropout are a run's settings (`net_for`)."""
 
     def __init__(
-        self,
-        widths: tuple[int, ...] = (32, 64, 128, 256),
-        classes: int = len(EMOTIONS),
-        dropout: float = 0.2,
-        residual: bool = False,
-    ):
+        self, widths: tuple[int, ...], dropout: float, classes: int = len(EMOTIONS), residual: bool = False
+    ) -> None:
         super().__init__()
         blocks: list[nn.Module] = []
         in_channels = 1
@@ -109,7 +105,7 @@ def net_for(settings: Mapping[str, Any]) -> EmotionNet:
 class ProbabilityModel(nn.Module):
     """What we export: softmax probabilities, averaged over an ensemble's nets and optionally the mirror."""
 
-    def __init__(self, nets: Sequence[nn.Module], flip_average: bool):
+    def __init__(self, nets: Sequence[nn.Module], flip_average: bool) -> None:
         super().__init__()
         if not nets:
             raise ValueError("a ProbabilityModel needs at least one net")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,15 +19,33 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 CALIBRATION_BATCH = 64
+CALIBRATION_FACES = 1000  # training faces whose activations set int8's ranges, by default
 INT8_METHOD = (
     "onnxruntime static, QDQ, per-channel int8 weights in 7 bits (reduce_range), uint8 activations, MinMax"
 )
 
 
+def add_calibration_option(parser: argparse.ArgumentParser) -> None:
+    """The --calibration option of the commands that quantise (export, requantize)."""
+    parser.add_argument(
+        "--calibration",
+        type=_face_count,
+        default=CALIBRATION_FACES,
+        help=f"training faces to calibrate int8 on (default {CALIBRATION_FACES})",
+    )
+
+
+def _face_count(text: str) -> int:
+    count = int(text)
+    if count < 1:
+        raise argparse.ArgumentTypeError("needs at least 1 training face")
+    return count
+
+
 class FaceCalibration(CalibrationDataReader):
     """Feeds batches of grey faces (0-255) to the calibrator, which records each activation's range."""
 
-    def __init__(self, faces: np.ndarray, input_name: str):
+    def __init__(self, faces: np.ndarray, input_name: str) -> None:
         self._batches: Iterator[np.ndarray] = (
             faces[start : start + CALIBRATION_BATCH, None].astype(np.float32)
             for start in range(0, len(faces), CALIBRATION_BATCH)

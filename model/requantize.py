@@ -27,6 +27,7 @@ from onnx import numpy_helper
 
 from model.data import MalformedDataError, file_sha256, load_dataset
 from model.measure import install, quantize_and_measure, read_card, rewrite, rewrite_parser
+from model.quantize import add_calibration_option
 from model.runtime import open_session
 
 
@@ -144,10 +145,8 @@ def main(arguments: list[str] | None = None) -> None:
         "an int8 .onnx from export",
         "FER2013 to calibrate and measure on",
     )
-    parser.add_argument("--calibration", type=int, default=1000, help="training faces to calibrate int8 on")
+    add_calibration_option(parser)
     options = parser.parse_args(arguments)
-    if options.calibration < 1:
-        raise SystemExit("--calibration needs at least 1 training face")
     card, out_path = rewrite(
         options, lambda model, out: requantize(model, out, options.data, options.calibration)
     )

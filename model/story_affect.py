@@ -86,7 +86,7 @@ def vocabulary(*texts: Sequence[str]) -> list[str]:
 class Features:
     """A headline's features: the mean of its words' vectors, then VADER's compound score."""
 
-    def __init__(self, words: list[str], vectors: np.ndarray):
+    def __init__(self, words: list[str], vectors: np.ndarray) -> None:
         self.rows = {word: row for row, word in enumerate(words)}
         self.vectors = vectors
         self.vader = SentimentIntensityAnalyzer()
