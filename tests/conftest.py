@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny emotion model honouring the shipped model's contract, and an app running on it."""
+"""Shared fixtures: a tiny emotion model honouring the shipped model's contract, an app running on it, and a
+loopback feed server."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from service.config import MODEL_DIR
 from service.main import create_app
+from tests.news.feed_server import FeedServer
 from tests.support import vision_settings, write_tiny_model
 
 # Starlette's TestClient sends `Host: testserver`; the live servers are on 127.0.0.1. Set before any app
@@ -31,6 +33,13 @@ def offline_feed_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("MOODFEED_FEED_DB_PATH", str(tmp_path / "feeds.db"))
 
 
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A loopback HTTP server for the feeds a test serves with `feed_server.serve(path, reply)`."""
+    with FeedServer() as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of the tiny model (its card `emotion.json` lies beside it)."""
@@ -39,10 +48,10 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def shipped_model() -> Path:
-    """Path of the shipped model; tests using it are skipped until model/emotion.onnx exists."""
+    """Path of the shipped model, model/emotion.onnx (its card `emotion.json` lies beside it): what the
+    service loads by default. It is tracked in git, so a checkout without it fails these tests."""
     path = MODEL_DIR / "emotion.onnx"
-    if not path.is_file():
-        pytest.skip("model/emotion.onnx is not there yet (the trained model is exported by model/export.py)")
+    assert path.is_file(), f"{path} is missing: it is tracked in git, so this checkout is incomplete"
     return path
 
 

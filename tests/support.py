@@ -1,4 +1,5 @@
-"""What tests build their inputs from: tiny models on the shipped contract, app settings, the page's origin.
+"""What tests build their inputs from: tiny models on the shipped contract, app settings, the page's origin;
+a running app's feeds refreshed on demand; and waiting for what the server does in its own time.
 
 Real inputs, not mocks: each model is a real ONNX file the service loads like the shipped one.
 """
@@ -6,19 +7,27 @@ Real inputs, not mocks: each model is a real ONNX file the service loads like th
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnx
+from fastapi.testclient import TestClient
 from onnx import TensorProto, helper, numpy_helper
 
 from model.data import DEFAULT_DATA
 from model.labels import EMOTIONS
 from service.config import Settings
+from service.news.feed import NewsFeed
 
 REPO = Path(__file__).resolve().parents[1]
 FER2013 = (REPO / DEFAULT_DATA).resolve()  # shared beside the repository, never copied into it
+
+# How long to wait for what should take well under a second: long, for a machine that stalls. Only a test
+# whose behaviour is broken waits this long (a liveness guard, never a speed requirement).
+PATIENCE_S = 30.0
 
 # What the page served by TestClient sends with its WebSocket handshake.
 PAGE_ORIGIN = {"Origin": "http://testserver"}
@@ -128,3 +137,22 @@ def vision_settings(model_path: Path, data_dir: Path, **overrides: Any) -> Setti
         "rate_limit_per_s": 0,
     }
     return Settings(**{**defaults, **overrides})
+
+
+def refreshed(client: TestClient) -> TestClient:
+    """Run one refresh pass of a started app's feeds now, as the background task would; returns `client`."""
+    news: NewsFeed = client.app.state.news  # type: ignore[attr-defined]
+    assert client.portal is not None
+    client.portal.call(news.refresher.refresh_due)
+    return client
+
+
+def wait_until(condition: Callable[[], bool], patience_s: float = PATIENCE_S) -> bool:
+    """Whether `condition` holds, checked every 20 ms until it does or `patience_s` have passed: for what a
+    server does in its own time (noticing a socket close, counting an aborted upload)."""
+    deadline = time.monotonic() + patience_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True

@@ -9,14 +9,13 @@ import pytest
 from skimage import data
 
 from service.config import Settings
-
-UNREACHABLE_FEED = "http://127.0.0.1:9/rss"  # refused at once, like being offline
+from tests.news.feed_server import CLOSED_PORT_URL
 
 
 @pytest.fixture
 def offline_settings(tmp_path: Path) -> Settings:
     """Settings for an app that starts fully (model, feed store) without touching the network."""
-    return Settings(feeds=UNREACHABLE_FEED, feed_db_path=tmp_path / "feeds.db", feed_refresh=False)
+    return Settings(feeds=f"{CLOSED_PORT_URL}/rss", feed_db_path=tmp_path / "feeds.db", feed_refresh=False)
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,7 @@ from prometheus_client import REGISTRY
 
 from service.main import create_app
 from tests.support import vision_settings
-from tests.vision.frames import astronaut_grey, encode
-from tests.vision.test_video_analysis import FPS, SIZE, face_frame, write_video
+from tests.vision.frames import VIDEO_FPS, VIDEO_SIZE, astronaut_grey, encode, face_frame, write_video
 
 
 def clip_bytes(tmp_path: Path, frames: int = 15) -> bytes:
@@ -59,19 +58,20 @@ def test_a_clip_past_the_byte_or_time_limit_is_refused_with_413(tiny_model: Path
 def test_a_clip_of_frames_larger_than_the_pixel_limit_is_refused_with_413(
     tiny_model: Path, tmp_path: Path
 ) -> None:
-    limit = SIZE[0] * SIZE[1] - 1  # a small file can hold huge frames: their size is what costs memory
+    width, height = VIDEO_SIZE
+    limit = width * height - 1  # a small file can hold huge frames: their size is what costs memory
     with TestClient(
         create_app(vision_settings(tiny_model, tmp_path, max_video_frame_pixels=limit))
     ) as client:
         refused = post(client, clip_bytes(tmp_path))
-    assert refused.status_code == 413 and f"{SIZE[0]}x{SIZE[1]} pixels" in refused.json()["detail"]
+    assert refused.status_code == 413 and f"{width}x{height} pixels" in refused.json()["detail"]
 
 
 def test_a_video_without_a_single_frame_is_refused_with_400(
     vision_client: TestClient, tmp_path: Path
 ) -> None:
     empty = tmp_path / "empty.avi"
-    cv2.VideoWriter(str(empty), cv2.VideoWriter.fourcc(*"MJPG"), FPS, SIZE).release()
+    cv2.VideoWriter(str(empty), cv2.VideoWriter.fourcc(*"MJPG"), VIDEO_FPS, VIDEO_SIZE).release()
     assert empty.stat().st_size > 0  # a container, with headers and no frame
 
     refused = post(vision_client, empty.read_bytes(), media_type="video/x-msvideo")
@@ -90,7 +90,7 @@ def test_a_sampling_step_finer_than_the_frames_analyses_every_frame_at_once(
 
 def avi_claiming_one_frame(path: Path, frames: int) -> bytes:
     """An MJPEG AVI of `frames` face frames whose headers say it holds one: a lie about its length."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), FPS, SIZE)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), VIDEO_FPS, VIDEO_SIZE)
     for _ in range(frames):
         writer.write(face_frame(100))
     writer.release()
@@ -112,7 +112,7 @@ def test_a_clip_whose_header_hides_its_length_is_cut_off_at_the_time_limit(
     *frames, error, last = [json.loads(line) for line in response.text.splitlines()]
     assert max(frame["time_s"] for frame in frames) <= 0.5
     assert error == {"error": "the video runs past the limit of 0.5 s"}
-    assert last["summary"]["frames_analysed"] == len(frames) <= 0.5 * FPS + 1
+    assert last["summary"]["frames_analysed"] == len(frames) <= 0.5 * VIDEO_FPS + 1
     assert last["summary"]["duration_s"] == frames[-1]["time_s"]  # not the header's 1/15 s
 
 

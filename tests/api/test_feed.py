@@ -13,13 +13,12 @@ from fastapi.testclient import TestClient
 from model.labels import STORY_EMOTIONS
 from service.config import Settings
 from service.main import create_app
-from service.news.feed import NewsFeed
 from service.news.mood import EMOTIONS
 from service.news.sources import FeedListError
-from tests.news.feed_server import FeedServer, Reply
+from tests.news.feed_server import CENTURY_S, CLOSED_PORT_URL, FeedServer, Reply
+from tests.support import refreshed
 
-CENTURY_S = 100 * 365 * 86400.0  # the fixtures are dated 2024: keep them all
-CLOSED_PORT_FEEDS = "http://127.0.0.1:9/rss,http://127.0.0.1:9/atom"  # like being offline: refused at once
+CLOSED_PORT_FEEDS = f"{CLOSED_PORT_URL}/rss,{CLOSED_PORT_URL}/atom"
 ITEM_KEYS = {
     "id",
     "title",
@@ -36,12 +35,6 @@ ITEM_KEYS = {
 }
 
 
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    with FeedServer() as server:
-        yield server
-
-
 @pytest.fixture(scope="module")
 def offline_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """An app whose feeds cannot be reached and have never been fetched: it serves the samples."""
@@ -55,14 +48,6 @@ def settings_for(tmp_path: Path, feeds: str, *, refresh: bool = False) -> Settin
     return Settings(
         feeds=feeds, feed_db_path=tmp_path / "feeds.db", feed_refresh=refresh, feed_retention_s=CENTURY_S
     )
-
-
-def refreshed(client: TestClient) -> TestClient:
-    """Run one refresh pass now, as the background task would."""
-    news: NewsFeed = client.app.state.news  # type: ignore[attr-defined]
-    assert client.portal is not None
-    client.portal.call(news.refresher.refresh_due)
-    return client
 
 
 def test_offline_first_run_serves_the_labelled_samples_at_once_while_feeds_fail_in_the_background(

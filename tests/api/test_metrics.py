@@ -10,8 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.config import Settings
 from service.main import create_app
-from service.news.feed import NewsFeed
 from tests.news.feed_server import FeedServer, Reply
+from tests.support import refreshed
 
 
 def request_count(route: str, status: str) -> float:
@@ -50,14 +50,11 @@ def fetches(result: str) -> float:
     return REGISTRY.get_sample_value("moodfeed_feed_fetches_total", {"result": result}) or 0.0
 
 
-def test_feed_fetches_are_counted_by_result(tmp_path: Path) -> None:
-    with FeedServer() as feed_server:
-        good = feed_server.serve("/rss", Reply.fixture("good.rss.xml"))
-        broken = feed_server.serve("/broken", Reply(b"oops", status=500))
-        settings = Settings(feeds=f"{good},{broken}", feed_db_path=tmp_path / "feeds.db", feed_refresh=False)
-        before = fetches("ok"), fetches("error")
-        with TestClient(create_app(settings)) as client:
-            news: NewsFeed = client.app.state.news  # type: ignore[attr-defined]
-            assert client.portal is not None
-            client.portal.call(news.refresher.refresh_due)
+def test_feed_fetches_are_counted_by_result(tmp_path: Path, feed_server: FeedServer) -> None:
+    good = feed_server.serve("/rss", Reply.fixture("good.rss.xml"))
+    broken = feed_server.serve("/broken", Reply(b"oops", status=500))
+    settings = Settings(feeds=f"{good},{broken}", feed_db_path=tmp_path / "feeds.db", feed_refresh=False)
+    before = fetches("ok"), fetches("error")
+    with TestClient(create_app(settings)) as client:
+        refreshed(client)
     assert (fetches("ok"), fetches("error")) == (before[0] + 1, before[1] + 1)

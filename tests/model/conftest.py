@@ -1,14 +1,13 @@
 """Fixtures for the model pipeline: synthetic faces written as a Kaggle-layout CSV, trained and exported once.
 
 No FER2013 row is ever copied here: every face is drawn from a seeded generator. Each emotion gets its own
-bright bar so a net can learn something in one epoch. Helpers reach the tests as fixtures, since test
-folders here are not packages.
+bright bar so a net can learn something in one epoch. Helpers the tests import rather than take as
+fixtures are in tests/model/support.py.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +17,8 @@ from model import train
 from model.data import FACE_SIDE
 from model.export import export
 from model.labels import EMOTIONS
+from tests.model.support import FerRows, MakeFaceRows, MakeFaces, TrainOneEpoch, WriteFerCsv, tiny_run_options
 from tests.support import FER2013
-
-TINY_WIDTHS = "(8,16,16,16)"
 
 
 def synthetic_faces(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -38,7 +36,7 @@ def pixel_text(face: np.ndarray) -> str:
     return " ".join(str(level) for level in face.ravel())
 
 
-def write_fer_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+def write_fer_csv(path: Path, rows: FerRows) -> Path:
     """A FER2013-layout CSV holding the (emotion, pixels, Usage) rows as given, malformed or not."""
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -47,7 +45,7 @@ def write_fer_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
     return path
 
 
-def synthetic_rows(train_count: int, test_count: int, seed: int = 0) -> list[tuple[str, str, str]]:
+def synthetic_rows(train_count: int, test_count: int, seed: int = 0) -> FerRows:
     faces, labels = synthetic_faces(train_count + test_count, seed)
     usages = ["Training"] * train_count + ["PublicTest"] * test_count
     return [
@@ -64,10 +62,7 @@ def tiny_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def train_tiny(data: Path, out_dir: Path, seed: int, *options: str) -> Path:
     """One epoch of model.train with a narrow net, so it takes a second or two; `options` go on top."""
-    train.main(
-        [f"--data={data}", "--ferplus=", f"--out_dir={out_dir}", "--epochs=1", f"--widths={TINY_WIDTHS}",
-         "--batch_size=64", f"--seed={seed}", *options]
-    )  # fmt: skip
+    train.main(tiny_run_options(data, out_dir, *options, seed=seed))
     return out_dir / "last.pt"
 
 
@@ -78,7 +73,7 @@ def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory, tiny_csv: Path)
 
 
 @pytest.fixture
-def train_one_epoch() -> Callable[..., Path]:
+def train_one_epoch() -> TrainOneEpoch:
     """Trains a tiny net for one epoch and returns its checkpoint: train_one_epoch(data, out_dir, seed,
     *options)."""
     return train_tiny
@@ -95,19 +90,19 @@ def exported_model(
 
 
 @pytest.fixture
-def fer_csv(tmp_path: Path) -> Callable[[list[tuple[str, str, str]]], Path]:
+def fer_csv(tmp_path: Path) -> WriteFerCsv:
     """Writes (emotion, pixels, Usage) rows to a fresh CSV and returns its path."""
     return lambda rows: write_fer_csv(tmp_path / "faces.csv", rows)
 
 
 @pytest.fixture
-def face_rows() -> Callable[..., list[tuple[str, str, str]]]:
+def face_rows() -> MakeFaceRows:
     """Makes well-formed synthetic rows: face_rows(train_count, test_count, seed=0)."""
     return synthetic_rows
 
 
 @pytest.fixture
-def faces() -> Callable[[int, int], tuple[np.ndarray, np.ndarray]]:
+def faces() -> MakeFaces:
     """Makes synthetic faces and labels: faces(count, seed)."""
     return synthetic_faces
 

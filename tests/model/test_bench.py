@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from model.export import export_onnx
 from model.measure import parameter_count
 from model.net import ProbabilityModel
 from model.quantize import quantize_int8
+from tests.model.support import MakeFaces
 
 
 def folded_parameter_count(net: nn.Module) -> int:
@@ -26,7 +28,9 @@ def folded_parameter_count(net: nn.Module) -> int:
     )
 
 
-def test_benchmark_reports_size_parameters_and_time_per_face(exported_model, trained_checkpoint):
+def test_benchmark_reports_size_parameters_and_time_per_face(
+    exported_model: Path, trained_checkpoint: Path
+) -> None:
     net, _ = load_checkpoint(trained_checkpoint)
 
     (result,) = benchmark([exported_model], repeats=3)
@@ -38,8 +42,8 @@ def test_benchmark_reports_size_parameters_and_time_per_face(exported_model, tra
 
 
 def test_flip_averaging_and_int8_keep_the_parameter_count(
-    exported_model, trained_checkpoint, tmp_path, faces
-):
+    exported_model: Path, trained_checkpoint: Path, tmp_path: Path, faces: MakeFaces
+) -> None:
     net, _ = load_checkpoint(trained_checkpoint)
     export_onnx(ProbabilityModel([net], flip_average=True), tmp_path / "flip.onnx")
     calibration, _ = faces(16, 9)
@@ -49,7 +53,7 @@ def test_flip_averaging_and_int8_keep_the_parameter_count(
     assert parameter_count(tmp_path / "flip_int8.onnx") == parameter_count(exported_model)
 
 
-def test_cli_prints_one_json_object(exported_model, capsys):
+def test_cli_prints_one_json_object(exported_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main([str(exported_model), "--repeats", "2", "--json"])
 
     result = json.loads(capsys.readouterr().out)
@@ -64,7 +68,7 @@ def test_cli_prints_one_json_object(exported_model, capsys):
     assert np.isfinite(result["ms_per_face_batch_8"])
 
 
-def test_cli_refuses_a_missing_or_broken_model(tmp_path):
+def test_cli_refuses_a_missing_or_broken_model(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="no such model file"):
         main([str(tmp_path / "none.onnx")])
     (tmp_path / "broken.onnx").write_bytes(b"\x00" * 64)
@@ -72,7 +76,9 @@ def test_cli_refuses_a_missing_or_broken_model(tmp_path):
         main([str(tmp_path / "broken.onnx")])
 
 
-def test_against_times_both_models_in_one_run_and_prints_the_ratio(exported_model, tiny_model, capsys):
+def test_against_times_both_models_in_one_run_and_prints_the_ratio(
+    exported_model: Path, tiny_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     main([str(exported_model), "--against", str(tiny_model), "--repeats", "5"])
 
     shown = capsys.readouterr().out

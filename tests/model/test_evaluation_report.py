@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from model.data import EMOTIONS
 from model.evaluate import evaluate, expected_calibration_error, main, score
+from tests.model.support import MakeFaces, write_face_folder
 
 
 def one_hot(indices: list[int], confidence: float = 1.0) -> np.ndarray:
@@ -18,7 +19,7 @@ def one_hot(indices: list[int], confidence: float = 1.0) -> np.ndarray:
     return probabilities
 
 
-def test_scores_match_a_hand_worked_example():
+def test_scores_match_a_hand_worked_example() -> None:
     labels = np.array([0, 0, 3, 3, 3, 6])
     predicted = [0, 3, 3, 3, 6, 6]
 
@@ -45,14 +46,16 @@ def test_scores_match_a_hand_worked_example():
     assert counts[0, 0] == 1 and counts[0, 3] == 1 and counts[3, 6] == 1 and counts.sum() == 6
 
 
-def test_calibration_error_is_zero_when_confidence_matches_accuracy_and_grows_with_overconfidence():
+def test_calibration_error_is_zero_when_confidence_matches_accuracy_and_grows_with_overconfidence() -> None:
     labels = np.array([0, 1, 2, 3])
     assert expected_calibration_error(one_hot([0, 1, 2, 3]), labels) == pytest.approx(0)
     # Always 90 % sure, right half the time: 0.4 too confident.
     assert expected_calibration_error(one_hot([0, 1, 0, 0], 0.9), labels) == pytest.approx(0.4)
 
 
-def test_report_has_every_score_and_the_confusion_matrix_files(exported_model, tiny_csv, tmp_path):
+def test_report_has_every_score_and_the_confusion_matrix_files(
+    exported_model: Path, tiny_csv: Path, tmp_path: Path
+) -> None:
     main([str(exported_model), str(tiny_csv), "--out", str(tmp_path)])
 
     report = json.loads((tmp_path / "report.json").read_text())
@@ -68,38 +71,39 @@ def test_report_has_every_score_and_the_confusion_matrix_files(exported_model, t
     assert (tmp_path / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_image_folder_can_be_scored(exported_model, tmp_path, faces):
+def test_image_folder_can_be_scored(exported_model: Path, tmp_path: Path, faces: MakeFaces) -> None:
     images, labels = faces(14, 5)
-    for index, (face, label) in enumerate(zip(images, labels, strict=True)):
-        folder = tmp_path / "faces" / "test" / EMOTIONS[label]
-        folder.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(folder / f"{index}.jpg"), face)
+    write_face_folder(tmp_path / "faces", images, labels, split="test", suffix=".jpg")
 
     report = evaluate(exported_model, tmp_path / "faces", split="test")
 
     assert report["faces"] == 14 and report["data_sha256"] is None
 
 
-def test_missing_split_is_refused_naming_the_splits_there(exported_model, tiny_csv, tmp_path):
+def test_missing_split_is_refused_naming_the_splits_there(
+    exported_model: Path, tiny_csv: Path, tmp_path: Path
+) -> None:
     with pytest.raises(SystemExit, match=r"no split 'private'; it has \['test', 'train'\]"):
         main([str(exported_model), str(tiny_csv), "--split", "private", "--out", str(tmp_path)])
 
 
-def test_missing_model_and_missing_data_are_refused(exported_model, tmp_path):
+def test_missing_model_and_missing_data_are_refused(exported_model: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="no such model file"):
         main([str(tmp_path / "none.onnx"), str(tmp_path)])
     with pytest.raises(SystemExit, match="no such file or folder"):
         main([str(exported_model), str(tmp_path / "none.csv")])
 
 
-def test_a_file_that_is_not_onnx_is_refused(tiny_csv, tmp_path):
+def test_a_file_that_is_not_onnx_is_refused(tiny_csv: Path, tmp_path: Path) -> None:
     (tmp_path / "fake.onnx").write_bytes(b"not a model")
 
     with pytest.raises(SystemExit, match="ONNX Runtime cannot load it"):
         main([str(tmp_path / "fake.onnx"), str(tiny_csv), "--out", str(tmp_path)])
 
 
-def test_a_model_whose_card_orders_labels_differently_is_refused(exported_model, tiny_csv, tmp_path):
+def test_a_model_whose_card_orders_labels_differently_is_refused(
+    exported_model: Path, tiny_csv: Path, tmp_path: Path
+) -> None:
     model_path = tmp_path / "shuffled.onnx"
     model_path.write_bytes(exported_model.read_bytes())
     model_path.with_suffix(".json").write_text(json.dumps({"labels": sorted(EMOTIONS)}))

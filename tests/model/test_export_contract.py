@@ -17,8 +17,7 @@ from model.evaluate import onnx_probabilities
 from model.export import MAX_MODEL_BYTES, export, export_onnx, main
 from model.net import ProbabilityModel, ResidualBlock
 from model.runtime import open_session
-
-SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "model" / "emotion.onnx"
+from tests.model.support import MakeFaceRows, TrainOneEpoch, WriteFerCsv
 
 
 def assert_honours_contract(model_path: Path) -> None:
@@ -50,12 +49,12 @@ def assert_honours_contract(model_path: Path) -> None:
     assert isinstance(card["flip_average"], bool) and "int8" in card
 
 
-def test_fresh_export_honours_the_contract(exported_model):
+def test_fresh_export_honours_the_contract(exported_model: Path) -> None:
     assert_honours_contract(exported_model)
 
 
-def test_shipped_model_honours_the_contract():
-    assert_honours_contract(SHIPPED_MODEL)
+def test_shipped_model_honours_the_contract(shipped_model: Path) -> None:
+    assert_honours_contract(shipped_model)
 
 
 def onnx_difference_from_torch(checkpoint: Path, flip_average: bool, model_path: Path) -> float:
@@ -71,11 +70,15 @@ def onnx_difference_from_torch(checkpoint: Path, flip_average: bool, model_path:
 
 
 @pytest.mark.parametrize("flip_average", [False, True])
-def test_onnx_runtime_matches_pytorch_on_the_same_batch(trained_checkpoint, tmp_path, flip_average):
+def test_onnx_runtime_matches_pytorch_on_the_same_batch(
+    trained_checkpoint: Path, tmp_path: Path, flip_average: bool
+) -> None:
     assert onnx_difference_from_torch(trained_checkpoint, flip_average, tmp_path / "model.onnx") < 1e-4
 
 
-def test_flip_averaged_model_scores_a_face_and_its_mirror_alike(trained_checkpoint, tmp_path):
+def test_flip_averaged_model_scores_a_face_and_its_mirror_alike(
+    trained_checkpoint: Path, tmp_path: Path
+) -> None:
     net, _ = load_checkpoint(trained_checkpoint)
     export_onnx(ProbabilityModel([net], flip_average=True), tmp_path / "flip.onnx")
     faces = np.random.default_rng(3).uniform(0, 255, (4, 48, 48)).astype(np.float32)
@@ -86,7 +89,7 @@ def test_flip_averaged_model_scores_a_face_and_its_mirror_alike(trained_checkpoi
     )
 
 
-def test_card_accuracy_is_measured_by_running_the_exported_file(exported_model, tiny_csv):
+def test_card_accuracy_is_measured_by_running_the_exported_file(exported_model: Path, tiny_csv: Path) -> None:
     card = json.loads(exported_model.with_suffix(".json").read_text())
     test = load_dataset(tiny_csv)[0]["test"]
 
@@ -97,8 +100,8 @@ def test_card_accuracy_is_measured_by_running_the_exported_file(exported_model, 
 
 
 def test_int8_export_is_smaller_and_records_its_accuracy_change(
-    trained_checkpoint, tiny_csv, tmp_path, exported_model
-):
+    trained_checkpoint: Path, tiny_csv: Path, tmp_path: Path, exported_model: Path
+) -> None:
     card = export(
         [trained_checkpoint], tmp_path / "int8.onnx", tiny_csv, flip_average=True, int8_calibration=32
     )
@@ -115,8 +118,8 @@ def test_int8_export_is_smaller_and_records_its_accuracy_change(
 
 
 def test_an_ensemble_exports_the_mean_of_its_nets_probabilities(
-    trained_checkpoint, train_one_epoch, tiny_csv, tmp_path
-):
+    trained_checkpoint: Path, train_one_epoch: TrainOneEpoch, tiny_csv: Path, tmp_path: Path
+) -> None:
     second_checkpoint = train_one_epoch(tiny_csv, tmp_path / "second", 7)
     main(
         ["--checkpoint", str(trained_checkpoint), "--checkpoint", str(second_checkpoint), "--flip-average",
@@ -136,8 +139,13 @@ def test_an_ensemble_exports_the_mean_of_its_nets_probabilities(
 
 
 def test_export_refuses_nets_trained_on_different_data(
-    trained_checkpoint, train_one_epoch, fer_csv, face_rows, tiny_csv, tmp_path
-):
+    trained_checkpoint: Path,
+    train_one_epoch: TrainOneEpoch,
+    fer_csv: WriteFerCsv,
+    face_rows: MakeFaceRows,
+    tiny_csv: Path,
+    tmp_path: Path,
+) -> None:
     other_checkpoint = train_one_epoch(fer_csv(face_rows(70, 20, seed=3)), tmp_path / "other", 1337)
 
     with pytest.raises(SystemExit, match="different data"):
@@ -148,19 +156,21 @@ def test_export_refuses_nets_trained_on_different_data(
     assert not (tmp_path / "m.onnx").exists()
 
 
-def test_export_refuses_a_missing_checkpoint(tmp_path):
+def test_export_refuses_a_missing_checkpoint(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="no such checkpoint"):
         main(["--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "m.onnx")])
 
 
-def test_export_refuses_a_file_that_is_not_a_checkpoint(tmp_path):
+def test_export_refuses_a_file_that_is_not_a_checkpoint(tmp_path: Path) -> None:
     (tmp_path / "notes.pt").write_text("not a checkpoint")
 
     with pytest.raises(SystemExit, match="not a model.train checkpoint"):
         main(["--checkpoint", str(tmp_path / "notes.pt"), "--out", str(tmp_path / "m.onnx")])
 
 
-def test_export_refuses_data_without_a_test_split(trained_checkpoint, fer_csv, face_rows, tmp_path):
+def test_export_refuses_data_without_a_test_split(
+    trained_checkpoint: Path, fer_csv: WriteFerCsv, face_rows: MakeFaceRows, tmp_path: Path
+) -> None:
     training_only = fer_csv(face_rows(10, 0))
 
     with pytest.raises(SystemExit, match="no test split"):
@@ -177,19 +187,21 @@ def test_export_refuses_data_without_a_test_split(trained_checkpoint, fer_csv, f
     assert not (tmp_path / "m.onnx").exists()
 
 
-def test_shipped_card_accuracy_is_what_the_shipped_file_scores_on_publictest(fer2013):
-    card = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+def test_shipped_card_accuracy_is_what_the_shipped_file_scores_on_publictest(
+    shipped_model: Path, fer2013: Path
+) -> None:
+    card = json.loads(shipped_model.with_suffix(".json").read_text())
     test = load_dataset(fer2013)[0]["test"]
 
-    predicted = onnx_probabilities(open_session(SHIPPED_MODEL), test.images).argmax(axis=1)
+    predicted = onnx_probabilities(open_session(shipped_model), test.images).argmax(axis=1)
 
     # Exact on the CPU that exported it; elsewhere int8 kernels may round a few faces differently.
     assert card["metrics"]["accuracy"] == pytest.approx((predicted == test.labels).mean(), abs=0.005)
 
 
 def test_a_residual_run_trains_exports_as_torch_computes_it_and_quantises(
-    train_one_epoch, tiny_csv, tmp_path
-):
+    train_one_epoch: TrainOneEpoch, tiny_csv: Path, tmp_path: Path
+) -> None:
     checkpoint = train_one_epoch(tiny_csv, tmp_path, 1337, "--residual=True")
 
     difference = onnx_difference_from_torch(checkpoint, True, tmp_path / "fp32.onnx")

@@ -7,15 +7,17 @@ import gzip
 import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from model import pack
-from model.data import EMOTIONS, MalformedDataError, load_dataset, load_ferplus_votes
+from model.data import MalformedDataError, load_dataset, load_ferplus_votes
+from tests.model.support import MakeFaceRows, MakeFaces, WriteFerCsv, write_face_folder, write_ferplus_votes
 
 
-def test_csv_rows_land_in_their_usage_split_with_their_row_numbers(fer_csv, face_rows):
+def test_csv_rows_land_in_their_usage_split_with_their_row_numbers(
+    fer_csv: WriteFerCsv, face_rows: MakeFaceRows
+) -> None:
     rows = face_rows(5, 3)
     splits, report = load_dataset(fer_csv(rows))
 
@@ -29,7 +31,9 @@ def test_csv_rows_land_in_their_usage_split_with_their_row_numbers(fer_csv, face
     assert report.skipped == []
 
 
-def test_gzip_csv_reads_the_same_as_plain(fer_csv, face_rows, tmp_path):
+def test_gzip_csv_reads_the_same_as_plain(
+    fer_csv: WriteFerCsv, face_rows: MakeFaceRows, tmp_path: Path
+) -> None:
     plain = fer_csv(face_rows(4, 2))
     packed = tmp_path / "faces.csv.gz"
     with plain.open("rb") as source, gzip.open(packed, "wb") as target:
@@ -43,7 +47,9 @@ def test_gzip_csv_reads_the_same_as_plain(fer_csv, face_rows, tmp_path):
         assert np.array_equal(plain_splits[split].labels, packed_splits[split].labels)
 
 
-def test_a_packed_file_reads_as_the_csv_it_was_packed_from(fer_csv, face_rows, tmp_path, capsys):
+def test_a_packed_file_reads_as_the_csv_it_was_packed_from(
+    fer_csv: WriteFerCsv, face_rows: MakeFaceRows, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = fer_csv(face_rows(6, 3, seed=4))
     packed = tmp_path / "carry" / "fer2013.xz"
     pack.main([str(source), str(packed)])
@@ -58,7 +64,7 @@ def test_a_packed_file_reads_as_the_csv_it_was_packed_from(fer_csv, face_rows, t
             assert got.dtype == expected.dtype and np.array_equal(got, expected), (split, part)
 
 
-def test_a_file_named_like_a_pack_that_is_none_is_malformed(tmp_path):
+def test_a_file_named_like_a_pack_that_is_none_is_malformed(tmp_path: Path) -> None:
     fake = tmp_path / "fer2013.xz"
     fake.write_bytes(b"emotion,pixels,Usage\n")
     with pytest.raises(MalformedDataError, match="not a packed FER2013 file"):
@@ -66,8 +72,8 @@ def test_a_file_named_like_a_pack_that_is_none_is_malformed(tmp_path):
 
 
 def test_packing_refuses_a_name_loaders_would_not_know_and_a_missing_source(
-    fer_csv, face_rows, tmp_path, capsys
-):
+    fer_csv: WriteFerCsv, face_rows: MakeFaceRows, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as refused:
         pack.main([str(fer_csv(face_rows(2, 1))), str(tmp_path / "fer2013.npz")])
     assert refused.value.code == 2 and "must end in .xz" in capsys.readouterr().err
@@ -88,8 +94,8 @@ MALFORMED = [
 
 @pytest.mark.parametrize(("label", "pixels", "usage", "problem"), MALFORMED)
 def test_malformed_row_is_skipped_and_reported_with_its_row_number(
-    fer_csv, face_rows, label, pixels, usage, problem
-):
+    fer_csv: WriteFerCsv, face_rows: MakeFaceRows, label: str, pixels: str, usage: str, problem: str
+) -> None:
     good = face_rows(2, 1)
     bad_row = (label, good[0][1] if pixels == "face" else pixels.strip(), usage)
     splits, report = load_dataset(fer_csv([good[0], bad_row, *good[1:]]))
@@ -99,7 +105,7 @@ def test_malformed_row_is_skipped_and_reported_with_its_row_number(
     assert splits["test"].rows.tolist() == [5]
 
 
-def test_row_with_a_missing_field_is_reported(tmp_path, face_rows):
+def test_row_with_a_missing_field_is_reported(tmp_path: Path, face_rows: MakeFaceRows) -> None:
     label, pixels, usage = face_rows(1, 1)[0]
     path = tmp_path / "short.csv"
     path.write_text(f"emotion,pixels,Usage\n{label},{pixels},{usage}\n{label},{pixels}\n")
@@ -109,7 +115,7 @@ def test_row_with_a_missing_field_is_reported(tmp_path, face_rows):
     assert report.skipped == ["row 3: expected 3 fields, got 2"]
 
 
-def test_csv_without_the_kaggle_header_is_refused(tmp_path):
+def test_csv_without_the_kaggle_header_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.csv"
     path.write_text("label,image\n3,1 2 3\n")
 
@@ -117,22 +123,14 @@ def test_csv_without_the_kaggle_header_is_refused(tmp_path):
         load_dataset(path)
 
 
-def test_missing_path_is_a_file_not_found_error(tmp_path):
+def test_missing_path_is_a_file_not_found_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
         load_dataset(tmp_path / "nowhere.csv")
 
 
-def write_face_folder(root: Path, faces, labels, side: int = 48) -> None:
-    for index, (face, label) in enumerate(zip(faces, labels, strict=True)):
-        split = "train" if index % 3 else "test"
-        folder = root / split / EMOTIONS[label]
-        folder.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(
-            str(folder / f"{index}.png"), cv2.resize(face, (side, side), interpolation=cv2.INTER_NEAREST)
-        )
-
-
-def test_folder_layout_loads_each_split_with_labels_from_folder_names(tmp_path, faces):
+def test_folder_layout_loads_each_split_with_labels_from_folder_names(
+    tmp_path: Path, faces: MakeFaces
+) -> None:
     images, labels = faces(21, 1)
     write_face_folder(tmp_path, images, labels)
 
@@ -144,7 +142,7 @@ def test_folder_layout_loads_each_split_with_labels_from_folder_names(tmp_path, 
     assert report.skipped == []
 
 
-def test_folder_images_of_another_size_are_resized_to_48(tmp_path, faces):
+def test_folder_images_of_another_size_are_resized_to_48(tmp_path: Path, faces: MakeFaces) -> None:
     images, labels = faces(6, 2)
     write_face_folder(tmp_path, images, labels, side=96)
 
@@ -153,7 +151,7 @@ def test_folder_images_of_another_size_are_resized_to_48(tmp_path, faces):
     assert splits["train"].images.shape[1:] == (48, 48)
 
 
-def test_folder_problems_are_skipped_with_a_report(tmp_path, faces):
+def test_folder_problems_are_skipped_with_a_report(tmp_path: Path, faces: MakeFaces) -> None:
     images, labels = faces(6, 3)
     write_face_folder(tmp_path, images, labels)
     (tmp_path / "train" / "contempt").mkdir()
@@ -169,24 +167,26 @@ def test_folder_problems_are_skipped_with_a_report(tmp_path, faces):
 @pytest.mark.parametrize(
     ("name", "content"), [("binary.csv", bytes(range(256)) * 8), ("cut.csv.gz", b"\x1f\x8b\x08\x00broken")]
 )
-def test_a_file_that_is_not_csv_text_is_refused_with_its_name(tmp_path, name, content):
+def test_a_file_that_is_not_csv_text_is_refused_with_its_name(
+    tmp_path: Path, name: str, content: bytes
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(MalformedDataError, match=f"{name}: not a readable CSV"):
         load_dataset(path)
 
 
-def test_folder_without_split_and_emotion_folders_is_refused(tmp_path):
+def test_folder_without_split_and_emotion_folders_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("no faces here")
 
     with pytest.raises(MalformedDataError, match="no <split>/<emotion>/ image folders"):
         load_dataset(tmp_path)
 
 
-def test_ferplus_votes_become_distributions_and_not_face_majorities_are_flagged(tmp_path):
-    header = "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF"
-    path = tmp_path / "votes.csv"
-    path.write_text(f"{header}\nTraining,a.png,2,8,0,0,0,0,0,0,0,0\nTraining,b.png,0,0,0,0,0,0,0,0,2,8\n")
+def test_ferplus_votes_become_distributions_and_not_face_majorities_are_flagged(tmp_path: Path) -> None:
+    path = write_ferplus_votes(
+        tmp_path / "votes.csv", ["Training,a.png,2,8,0,0,0,0,0,0,0,0", "Training,b.png,0,0,0,0,0,0,0,0,2,8"]
+    )
 
     distributions, is_face = load_ferplus_votes(path)
 

@@ -7,27 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
 
 from model.evaluate import onnx_probabilities
 from model.export import export
 from model.requantize import float_graph, main
 from model.runtime import open_session
-
-
-def int8_weight_ranges(model_path: Path) -> list[int]:
-    graph = onnx.load(str(model_path)).graph
-    constants = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
-    return [
-        int(np.abs(constants[node.input[0]].astype(np.int16)).max())
-        for node in graph.node
-        if node.op_type == "DequantizeLinear" and constants.get(node.input[0], np.zeros(0)).dtype == np.int8
-    ]
+from tests.model.support import MakeFaces, int8_weight_ranges
 
 
 def test_the_float_graph_of_an_int8_export_computes_what_the_int8_graph_does(
-    trained_checkpoint, tiny_csv, faces, tmp_path
-):
+    trained_checkpoint: Path, tiny_csv: Path, faces: MakeFaces, tmp_path: Path
+) -> None:
     int8_path = tmp_path / "int8.onnx"
     export([trained_checkpoint], int8_path, tiny_csv, flip_average=True, int8_calibration=100)
     float_path = tmp_path / "float.onnx"
@@ -44,8 +34,8 @@ def test_the_float_graph_of_an_int8_export_computes_what_the_int8_graph_does(
 
 
 def test_requantize_rewrites_the_model_in_reduced_range_and_records_its_source_in_the_card(
-    trained_checkpoint, tiny_csv, tmp_path
-):
+    trained_checkpoint: Path, tiny_csv: Path, tmp_path: Path
+) -> None:
     model_path = tmp_path / "emotion.onnx"
     export([trained_checkpoint], model_path, tiny_csv, int8_calibration=100)
     members = json.loads(model_path.with_suffix(".json").read_text())["members"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from model.data import EMOTIONS, FaceSet
-from model.measure import DEFAULT_MODEL
 from model.targets import soft_targets
 from model.train import config
 
@@ -20,7 +21,7 @@ def recipe(**changes: object) -> dict[str, object]:
     return {**config, **changes}
 
 
-def test_label_smoothing_spreads_its_share_evenly_over_every_emotion():
+def test_label_smoothing_spreads_its_share_evenly_over_every_emotion() -> None:
     targets = soft_targets(recipe(label_smoothing=0.1), faces([0, 3]), None)
     expected = np.full((2, len(EMOTIONS)), 0.1 / len(EMOTIONS), np.float32)
     expected[0, 0] += 0.9
@@ -28,7 +29,7 @@ def test_label_smoothing_spreads_its_share_evenly_over_every_emotion():
     np.testing.assert_allclose(targets, expected, rtol=1e-6)
 
 
-def test_ferplus_votes_take_their_weight_of_each_target():
+def test_ferplus_votes_take_their_weight_of_each_target() -> None:
     votes = np.zeros((2, len(EMOTIONS)), np.float32)
     votes[0, [1, 2]] = 0.5
     votes[1, 6] = 1.0
@@ -38,8 +39,10 @@ def test_ferplus_votes_take_their_weight_of_each_target():
     np.testing.assert_allclose(targets[1], [0, 0, 0, 0, 0, 0, 1.0], atol=1e-6)
 
 
-def test_a_teachers_probabilities_take_their_weight_and_targets_stay_distributions():
-    settings = recipe(label_smoothing=0.1, teacher=str(DEFAULT_MODEL), teacher_weight=0.5)
+def test_a_teachers_probabilities_take_their_weight_and_targets_stay_distributions(
+    shipped_model: Path,
+) -> None:
+    settings = recipe(label_smoothing=0.1, teacher=str(shipped_model), teacher_weight=0.5)
     alone = soft_targets(recipe(label_smoothing=0.1), faces([4, 5, 2]), None)
     taught = soft_targets(settings, faces([4, 5, 2]), None)
     np.testing.assert_allclose(taught.sum(axis=1), 1.0, atol=1e-5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -19,6 +20,7 @@ from model.temperature import (
     main,
     tempered,
 )
+from tests.model.support import MakeFaces
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -33,7 +35,7 @@ def labels_drawn_from(logits: np.ndarray, seed: int) -> np.ndarray:
     return np.array([rng.choice(len(row), p=row) for row in truth])
 
 
-def test_the_fitted_temperature_undoes_a_known_softening_and_mends_the_calibration_error():
+def test_the_fitted_temperature_undoes_a_known_softening_and_mends_the_calibration_error() -> None:
     logits = np.random.default_rng(0).normal(0, 2.5, (4000, 7))
     labels = labels_drawn_from(logits, seed=1)
     underconfident = softmax(logits * 0.5)  # a model half as sure as it should be
@@ -48,7 +50,7 @@ def test_the_fitted_temperature_undoes_a_known_softening_and_mends_the_calibrati
     assert cross_fitted_calibration_error(underconfident, labels) < 0.03
 
 
-def test_an_overconfident_model_is_softened():
+def test_an_overconfident_model_is_softened() -> None:
     logits = np.random.default_rng(2).normal(0, 1.5, (4000, 7))
     overconfident = softmax(logits * 3.0)
 
@@ -56,8 +58,8 @@ def test_an_overconfident_model_is_softened():
 
 
 def test_tempering_an_export_changes_its_confidences_but_no_answer_and_a_second_run_folds_into_one_node(
-    trained_checkpoint, tiny_csv, faces, tmp_path
-):
+    trained_checkpoint: Path, tiny_csv: Path, faces: MakeFaces, tmp_path: Path
+) -> None:
     model_path = tmp_path / "emotion.onnx"
     export([trained_checkpoint], model_path, tiny_csv, flip_average=True)
     images, _ = faces(40, 5)
@@ -80,8 +82,8 @@ def test_tempering_an_export_changes_its_confidences_but_no_answer_and_a_second_
 
 
 def test_a_model_without_its_card_is_refused_rather_than_given_a_card_the_service_cannot_read(
-    trained_checkpoint, tiny_csv, tmp_path
-):
+    trained_checkpoint: Path, tiny_csv: Path, tmp_path: Path
+) -> None:
     model_path = tmp_path / "emotion.onnx"
     export([trained_checkpoint], model_path, tiny_csv)
     model_path.with_suffix(".json").unlink()

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures"
+CENTURY_S = 100 * 365 * 86400.0  # a story retention that keeps every fixture's stories (they are dated 2024)
+CLOSED_PORT_URL = "http://127.0.0.1:9"  # nothing listens there: refused at once, like being offline
 
 
 @dataclass

@@ -9,7 +9,7 @@ import pytest
 
 from service.news.fetched import FetchOutcome, Validators
 from service.news.fetcher import USER_AGENT, Fetcher, FetchResult
-from tests.news.feed_server import FeedServer, Reply
+from tests.news.feed_server import CLOSED_PORT_URL, FeedServer, Reply
 
 NO_VALIDATORS = Validators()
 
@@ -109,8 +109,8 @@ def test_a_host_name_that_cannot_be_encoded_is_an_error_not_an_exception(url: st
     assert (result.error or "").startswith("not a usable URL")
 
 
-def test_fetch_of_a_closed_port_is_an_error_not_an_exception(feed_server: FeedServer) -> None:
-    result = fetch("http://127.0.0.1:9/feed")
+def test_fetch_of_a_closed_port_is_an_error_not_an_exception() -> None:
+    result = fetch(f"{CLOSED_PORT_URL}/feed")
     assert result.outcome is FetchOutcome.ERROR
     assert result.error is not None and result.error.startswith("ConnectError")
 

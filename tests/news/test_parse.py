@@ -10,8 +10,7 @@ from service.news.parse import TITLE_MAX_CHARS, FeedParseError, ParsedFeed, pars
 from service.news.sources import FeedSource
 from tests.news.feed_server import FIXTURES
 
-NOW = datetime(2024, 6, 5, 12, tzinfo=UTC)
-
+# When the feeds were fetched: the parser's "now", given to undated and future-dated stories.
 FETCHED_AT = datetime(2024, 6, 5, 12, 0, tzinfo=UTC)
 
 
@@ -105,6 +104,6 @@ def test_an_84_kb_title_is_capped_with_an_ellipsis_before_it_is_scored_or_stored
         "</item></channel></rss>"
     ).encode()
 
-    (story,) = parse_feed(body, FeedSource("https://feed.example/rss"), fetched_at=NOW).stories
+    (story,) = parse_feed(body, FeedSource("https://feed.example/rss"), fetched_at=FETCHED_AT).stories
 
     assert len(story.title) <= TITLE_MAX_CHARS + 1 and story.title.endswith("…")

@@ -218,6 +218,7 @@ def test_the_feed_moves_smoothly_as_the_mood_shifts_from_sad_to_happy() -> None:
         (STORM, "fear", Policy.MATCH, "tense, like your mood"),
         (FLOOD, "sad", Policy.MATCH, "tense and sad, like your mood"),
         (BUDGET, "neutral", Policy.UPLIFT, "neutral in tone, among the latest"),
+        (FLOOD, "neutral", Policy.UPLIFT, "tense and sad, among the latest"),
     ],
 )
 def test_each_story_says_why_it_is_there(
@@ -226,13 +227,16 @@ def test_each_story_says_why_it_is_there(
     assert ranked([story], Mood.of(mood), policy)[0].reason == reason
 
 
-@pytest.mark.parametrize("emotion", EMOTIONS)
+# A neutral viewer's uplift page is the latest news whatever its tone, so its reasons may well name a
+# negative one (see FLOOD's reason above); the uplifting aims are every other emotion's.
+@pytest.mark.parametrize("emotion", [emotion for emotion in EMOTIONS if emotion != "neutral"])
 def test_an_uplift_reason_never_calls_a_story_negative(emotion: str) -> None:
     """The reason opens with the story's tone ("hopeful and calm, to lift a sad mood")."""
-    for item in ranked(MIXED, Mood.of(emotion), Policy.UPLIFT):
+    page = ranked(MIXED, Mood.of(emotion), Policy.UPLIFT)
+    assert page
+    for item in page:
         tone = item.reason.partition(", ")[0]
-        if emotion != "neutral":
-            assert not set(tone.split()) & {"angry", "tense", "sad", "distasteful", "downbeat"}, item.reason
+        assert not set(tone.split()) & {"angry", "tense", "sad", "distasteful", "downbeat"}, item.reason
 
 
 def test_scores_lie_between_zero_and_one_and_an_empty_pool_ranks_to_nothing() -> None:

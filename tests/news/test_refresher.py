@@ -15,9 +15,8 @@ from service.news.fetcher import Fetcher
 from service.news.refresher import MAX_RETRY_S, Refresher, retry_delay_s
 from service.news.sources import FeedSource
 from service.news.store import FeedState, Store
-from tests.news.feed_server import FeedServer, Reply
+from tests.news.feed_server import CENTURY_S, CLOSED_PORT_URL, FeedServer, Reply
 
-CENTURY_S = 100 * 365 * 86400.0  # the fixtures are dated 2024: keep them all
 TIMEOUT_S = 2.0  # roomy, so that only the deliberately slow feed runs out of time on a busy machine
 
 
@@ -85,7 +84,7 @@ def test_one_pass_stores_the_good_feeds_and_records_each_bad_one_without_blockin
         feed_server.serve("/error", Reply(b"oops", status=500)): "HTTP 500",
         feed_server.serve("/slow", Reply.fixture("good.rss.xml", delay_s=10.0)): "timed out after 2 s",
         feed_server.serve("/huge", Reply(b"<rss>" + b" " * 30_000)): "body larger than 20000 bytes",
-        "http://127.0.0.1:9/closed": "ConnectError",
+        f"{CLOSED_PORT_URL}/closed": "ConnectError",
     }
     harness = harness_for([*good.values(), *bad])
     harness.refresh()

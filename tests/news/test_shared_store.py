@@ -14,11 +14,9 @@ from service.news.feed import NewsFeed
 from service.news.mood import Mood
 from service.news.ranking import Policy
 from service.news.store import RefreshLock
-from tests.news.feed_server import FeedServer, Reply
+from tests.news.feed_server import CENTURY_S, FeedServer, Reply
 
 WAIT_S = 60.0  # how long to wait for what should take well under a second: long, for a machine that stalls
-
-CENTURY_S = 100 * 365 * 86400.0  # the fixtures are dated 2024: keep them all
 
 
 def test_only_one_holder_of_the_refresh_lock_at_a_time_and_it_frees_on_release(tmp_path: Path) -> None:

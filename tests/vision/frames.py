@@ -11,6 +11,7 @@ import math
 import struct
 import zlib
 from functools import cache
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -24,6 +25,8 @@ from service.vision.samples import ASTRONAUT_FACE  # Eileen Collins' face
 from tests.support import FER2013
 
 FRAME_SIZE = (480, 640)  # height, width: a webcam frame
+VIDEO_FPS = 15
+VIDEO_SIZE = (600, 340)  # width, height: a webcam-like clip
 
 
 def frames_held(stream: StreamOptions, fps: float) -> int:
@@ -90,6 +93,23 @@ def webcam_face_box(shift_x: int = 0, shift_y: int = 0) -> Box:
     """Where `webcam_frame` put the astronaut's face."""
     scale = 110 / ASTRONAUT_FACE.w
     return ASTRONAUT_FACE.scaled(scale).shifted(60 + shift_x, 10 + shift_y)
+
+
+def face_frame(left: int, side: int = 300) -> np.ndarray:
+    """A video frame with the public-domain astronaut's face region pasted at `left`."""
+    frame = np.zeros((VIDEO_SIZE[1], VIDEO_SIZE[0], 3), np.uint8)
+    face = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (side, side))
+    frame[20 : 20 + side, left : left + side] = face
+    return frame
+
+
+def write_video(path: Path, frames: list[np.ndarray]) -> Path:
+    """`frames` (BGR, `VIDEO_SIZE`) as an MP4 clip at `VIDEO_FPS`, written to `path`; returns `path`."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), VIDEO_FPS, VIDEO_SIZE)
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
 
 
 def paste(background: np.ndarray, face: np.ndarray, boxes: list[Box]) -> np.ndarray:

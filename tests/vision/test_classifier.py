@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from model.labels import EMOTIONS
-from service.config import MODEL_DIR
 from service.vision.boxes import Box
 from service.vision.classifier import EmotionClassifier, crop_faces
 from service.vision.errors import ModelError
@@ -81,7 +80,7 @@ def test_a_card_without_labels_is_refused(tmp_path: Path, tiny_model: Path) -> N
 
 
 def test_the_shipped_model_reads_the_astronauts_smile_as_happy(shipped_model: Path) -> None:
-    classifier = EmotionClassifier(shipped_model, MODEL_DIR / "emotion.json")
+    classifier = EmotionClassifier(shipped_model, shipped_model.with_name("emotion.json"))
     (probabilities,) = classifier.classify(
         crop_faces(astronaut_grey(), [ASTRONAUT_FACE], classifier.input_size)
     )
@@ -91,7 +90,7 @@ def test_the_shipped_model_reads_the_astronauts_smile_as_happy(shipped_model: Pa
 
 def test_the_shipped_model_beats_guessing_on_fer2013_test_faces(shipped_model: Path) -> None:
     faces, labels = fer_faces(300, usage="PublicTest")
-    classifier = EmotionClassifier(shipped_model, MODEL_DIR / "emotion.json")
+    classifier = EmotionClassifier(shipped_model, shipped_model.with_name("emotion.json"))
     accuracy = (classifier.classify(faces).argmax(axis=1) == labels).mean()
     assert accuracy > 0.35  # always answering the commonest class (happy) scores about 0.25
 

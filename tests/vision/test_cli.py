@@ -16,12 +16,6 @@ from tests.vision.frames import astronaut_grey, encode
 
 
 @pytest.fixture
-def on_tiny_model(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MOODFEED_MODEL_PATH", str(tiny_model))
-    monkeypatch.setenv("MOODFEED_MODEL_CARD_PATH", str(tiny_model.with_name("emotion.json")))
-
-
-@pytest.fixture
 def photo(tmp_path: Path) -> Path:
     path = tmp_path / "astronaut.jpg"
     path.write_bytes(encode(astronaut_grey()))

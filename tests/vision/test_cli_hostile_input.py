@@ -21,21 +21,13 @@ from skimage import data
 
 import service.inputs
 from service.cli import main
-from service.config import Settings
 from service.exits import BROKEN_PIPE, INTERRUPTED
 from service.frames import AnalysedFrame
 from service.video import VideoOverLimit, analyze_video
 from service.vision.engine import VisionEngine
-from tests.vision.frames import astronaut_grey, encode
-from tests.vision.test_video_analysis import face_frame, write_video
+from tests.vision.frames import astronaut_grey, encode, face_frame, write_video
 
 pytestmark = pytest.mark.usefixtures("on_tiny_model")
-
-
-@pytest.fixture
-def on_tiny_model(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MOODFEED_MODEL_PATH", str(tiny_model))
-    monkeypatch.setenv("MOODFEED_MODEL_CARD_PATH", str(tiny_model.with_name("emotion.json")))
 
 
 def undecodable(folder: Path, name: bytes) -> Path:
@@ -115,11 +107,11 @@ def test_a_sampling_step_that_is_no_number_of_seconds_is_refused_with_exit_2(
 
 
 def test_a_sampling_step_far_finer_than_the_frames_takes_every_frame_without_hanging(
-    engine_for_tiny_model: VisionEngine, tmp_path: Path
+    engine: VisionEngine, tmp_path: Path
 ) -> None:
     clip = write_video(tmp_path / "talk.mp4", [face_frame(100)] * 5)
     for every_s in (1e-300, 5e-324):
-        frames = list(analyze_video(clip, every_s=every_s, engine=engine_for_tiny_model))
+        frames = list(analyze_video(clip, every_s=every_s, engine=engine))
         assert [frame.frame for frame in frames] == [0, 1, 2, 3, 4]
     out = tmp_path / "out"
     assert main(["analyze", str(clip), "--out", str(out), "--every", "1e-300", "--annotate"]) == 0
@@ -128,19 +120,12 @@ def test_a_sampling_step_far_finer_than_the_frames_takes_every_frame_without_han
     copy.release()
 
 
-@pytest.fixture
-def engine_for_tiny_model(tiny_model: Path) -> VisionEngine:
-    return VisionEngine.from_settings(
-        Settings(model_path=tiny_model, model_card_path=tiny_model.with_name("emotion.json"))
-    )
-
-
 def test_a_frame_over_the_pixel_limit_stops_the_video_with_an_error(
-    engine_for_tiny_model: VisionEngine, tmp_path: Path
+    engine: VisionEngine, tmp_path: Path
 ) -> None:
     clip = write_video(tmp_path / "talk.mp4", [face_frame(100)] * 3)
     with pytest.raises(VideoOverLimit, match="larger than the limit of 1000 pixels"):
-        list(analyze_video(clip, engine=engine_for_tiny_model, max_pixels=1000))
+        list(analyze_video(clip, engine=engine, max_pixels=1000))
 
 
 def test_files_that_cannot_be_written_are_named_and_the_next_inputs_still_analysed(

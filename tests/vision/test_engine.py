@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 from skimage import data
 
-from service.config import Settings
 from service.vision.boxes import Box
 from service.vision.engine import VisionEngine
 from service.vision.images import UndecodableImage
@@ -22,13 +19,6 @@ from tests.vision.frames import (
     webcam_face_box,
     webcam_frame,
 )
-
-
-@pytest.fixture(scope="module")
-def engine(tiny_model: Path) -> VisionEngine:
-    return VisionEngine.from_settings(
-        Settings(model_path=tiny_model, model_card_path=tiny_model.with_name("emotion.json"))
-    )
 
 
 def test_a_photo_gives_its_faces_with_emotions_its_size_and_a_mood(engine: VisionEngine) -> None:

@@ -170,7 +170,7 @@ def test_merging_keeps_the_strongest_of_overlapping_boxes_and_drops_boxes_inside
     assert merge_overlapping([face, nudged, inner, elsewhere], [5, 9, 3, 4]) == [nudged, elsewhere]
 
 
-def test_box_geometry() -> None:
+def test_box_overlap_is_intersection_over_union_and_a_grown_box_is_clipped_to_the_image() -> None:
     box = Box(10, 20, 40, 40)
     assert box.iou(box) == 1.0 and box.iou(Box(100, 100, 5, 5)) == 0.0
     assert box.iou(Box(30, 20, 40, 40)) == pytest.approx(800 / 2400)

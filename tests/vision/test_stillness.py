@@ -4,13 +4,11 @@ scanned again, and neither holds back a face that moves or one that arrives."""
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
 from skimage import data
 
-from service.config import Settings
 from service.vision.boxes import Box
 from service.vision.engine import SCAN_PUT_OFF_AT_MOST, VisionEngine
 from service.vision.samples import astronaut_face
@@ -19,31 +17,24 @@ from tests.vision.frames import encode, paste, webcam_face_box, webcam_frame
 
 
 @pytest.fixture
-def engine(tiny_model: Path) -> VisionEngine:
-    return VisionEngine.from_settings(
-        Settings(model_path=tiny_model, model_card_path=tiny_model.with_name("emotion.json"))
-    )
-
-
-@pytest.fixture
-def searches(engine: VisionEngine, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+def searches(fresh_engine: VisionEngine, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How often the engine's detector searched near a face and scanned a whole frame."""
     counted: Counter[str] = Counter()
     for name in ("find_near", "scan"):
-        search = getattr(engine.detector, name)
+        search = getattr(fresh_engine.detector, name)
 
         def counting(*arguments: object, _search=search, _name=name, **keywords: object) -> object:
             counted[_name] += 1
             return _search(*arguments, **keywords)
 
-        monkeypatch.setattr(engine.detector, name, counting)
+        monkeypatch.setattr(fresh_engine.detector, name, counting)
     return counted
 
 
 def test_a_face_that_keeps_still_is_found_where_it_was_without_searching_again(
-    engine: VisionEngine, searches: Counter[str]
+    fresh_engine: VisionEngine, searches: Counter[str]
 ) -> None:
-    session = engine.open_stream()
+    session = fresh_engine.open_stream()
     still = encode(webcam_frame())
     answers = [session.analyse_frame(still, now_s=frame / 30) for frame in range(10)]
 
@@ -59,11 +50,11 @@ def test_a_face_that_keeps_still_is_found_where_it_was_without_searching_again(
 
 
 def test_a_still_empty_room_is_scanned_seldom_and_a_face_entering_it_is_found_at_once(
-    engine: VisionEngine, searches: Counter[str]
+    fresh_engine: VisionEngine, searches: Counter[str]
 ) -> None:
     room = np.asarray(data.camera()[:480, :512], dtype=np.uint8)  # a photo with nobody's face in it
-    session = engine.open_stream()
-    every_s = engine.stream.full_scan_every_s
+    session = fresh_engine.open_stream()
+    every_s = fresh_engine.stream.full_scan_every_s
     fps = 10
     frames = round(SCAN_PUT_OFF_AT_MOST * every_s * fps)
     for frame in range(frames):

@@ -12,7 +12,6 @@ import pytest
 from skimage import data
 
 from service.cli import main
-from service.config import Settings
 from service.frames import AnalysedFrame
 from service.photo_scenes import scenes
 from service.photo_series import analyze_photos
@@ -22,38 +21,7 @@ from service.vision.annotate import BOX_BGR
 from service.vision.boxes import Box
 from service.vision.engine import VisionEngine
 from service.vision.results import EmotionReading, Face, Timings
-from tests.vision.frames import encode, frames_held
-
-FPS = 15
-SIZE = (600, 340)  # width, height: a webcam-like clip
-
-
-def face_frame(left: int, side: int = 300) -> np.ndarray:
-    """A frame with the public-domain astronaut's face region pasted at `left`."""
-    frame = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
-    face = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (side, side))
-    frame[20 : 20 + side, left : left + side] = face
-    return frame
-
-
-def write_video(path: Path, frames: list[np.ndarray]) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), FPS, SIZE)
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
-    return path
-
-
-@pytest.fixture(scope="module")
-def engine(tiny_model: Path) -> VisionEngine:
-    settings = Settings(model_path=tiny_model, model_card_path=tiny_model.with_name("emotion.json"))
-    return VisionEngine.from_settings(settings)
-
-
-@pytest.fixture
-def on_tiny_model(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MOODFEED_MODEL_PATH", str(tiny_model))
-    monkeypatch.setenv("MOODFEED_MODEL_CARD_PATH", str(tiny_model.with_name("emotion.json")))
+from tests.vision.frames import VIDEO_FPS, VIDEO_SIZE, encode, face_frame, frames_held, write_video
 
 
 def test_one_person_is_found_in_nearly_every_frame_under_one_track(
@@ -65,7 +33,7 @@ def test_one_person_is_found_in_nearly_every_frame_under_one_track(
 
     assert len(frames) == 45
     assert [frame.frame for frame in frames] == list(range(45))
-    assert frames[1].time_s == pytest.approx(1 / FPS)
+    assert frames[1].time_s == pytest.approx(1 / VIDEO_FPS)
     with_face = [frame for frame in frames if frame.faces]
     assert len(with_face) >= 0.95 * len(frames)
     assert {face.track_id for frame in frames for face in frame.faces} == {1}
@@ -74,12 +42,12 @@ def test_one_person_is_found_in_nearly_every_frame_under_one_track(
 def test_a_cut_between_two_faces_gives_two_tracks_and_a_faceless_stretch_no_faces(
     engine: VisionEngine, tmp_path: Path
 ) -> None:
-    empty = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+    empty = np.zeros((VIDEO_SIZE[1], VIDEO_SIZE[0], 3), np.uint8)
     clip = write_video(tmp_path / "cut.mp4", [face_frame(20)] * 15 + [empty] * 15 + [face_frame(280)] * 15)
 
     frames = list(analyze_video(clip, engine=engine))
 
-    held_frames = frames_held(engine.stream, FPS)
+    held_frames = frames_held(engine.stream, VIDEO_FPS)
     assert 15 + held_frames < 25
     assert all(not frame.faces for frame in frames[15 + held_frames + 1 : 30])  # past the hold, nobody
     first, second = (
@@ -175,7 +143,7 @@ def test_analyze_writes_rows_summary_and_plot_and_skips_bad_inputs_with_exit_1(
 def test_a_face_hidden_for_a_moment_keeps_its_track_its_rows_say_held_and_the_summary_counts_only_sightings(
     tmp_path: Path,
 ) -> None:
-    empty = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+    empty = np.zeros((VIDEO_SIZE[1], VIDEO_SIZE[0], 3), np.uint8)
     clip = write_video(tmp_path / "turn.mp4", [face_frame(100)] * 10 + [empty] * 4 + [face_frame(100)] * 10)
 
     assert main(["analyze", str(clip), "--out", str(tmp_path / "out"), "--format", "csv"]) == 0
@@ -195,7 +163,7 @@ def test_analyze_annotates_a_copy_of_the_video_at_its_own_frame_rate(tmp_path: P
     clip = write_video(tmp_path / "talk.mp4", [face_frame(100)] * 10)
     assert main(["analyze", str(clip), "--out", str(tmp_path), "--format", "jsonl", "--annotate"]) == 0
     copy = cv2.VideoCapture(str(tmp_path / "talk.annotated.mp4"))
-    assert int(copy.get(cv2.CAP_PROP_FRAME_COUNT)) == 10 and copy.get(cv2.CAP_PROP_FPS) == FPS
+    assert int(copy.get(cv2.CAP_PROP_FRAME_COUNT)) == 10 and copy.get(cv2.CAP_PROP_FPS) == VIDEO_FPS
     copy.release()
 
 

@@ -15,10 +15,10 @@ from PIL import Image
 from playwright.sync_api import Browser, FilePayload, Page, ViewportSize, WebSocket, expect
 
 from model.labels import EMOTIONS
-from tests.vision.test_video_analysis import face_frame, write_video
+from service.config import Settings
+from tests.vision.frames import face_frame, write_video
+from tests.web.conftest import OpenPage
 from tests.web.live_server import LiveServer
-
-OpenPage = Callable[..., tuple[Page, Any]]
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -123,7 +123,7 @@ def change_feed(page: Page, action: Callable[[], object]) -> list[str]:
     return story_keys(page)
 
 
-def test_page_and_its_assets_are_served_with_no_inline_code(server: Any) -> None:
+def test_page_and_its_assets_are_served_with_no_inline_code(server: LiveServer) -> None:
     page = httpx.get(server.url + "/")
     assert page.status_code == 200
     assert "script-src 'self'" in page.headers["content-security-policy"]
@@ -233,7 +233,7 @@ def test_without_camera_permission_a_photo_drives_the_overlay_and_the_feed(
 
 
 def test_a_photo_the_server_cannot_read_gets_its_reason_shown(
-    browser_without_camera: Browser, open_page: OpenPage, server: Any
+    browser_without_camera: Browser, open_page: OpenPage, server: LiveServer
 ) -> None:
     page, errors = open_page(browser_without_camera, DESKTOP)
     not_an_image: FilePayload = {"name": "holiday.jpg", "mimeType": "image/jpeg", "buffer": b"no JPEG here"}
@@ -319,7 +319,7 @@ def test_every_emotion_colour_is_visible_on_its_track_and_the_timeline_has_a_leg
 
 
 def test_story_text_from_hostile_feeds_is_shown_as_plain_text(
-    browser_with_camera: Browser, open_page: OpenPage, server: Any
+    browser_with_camera: Browser, open_page: OpenPage, server: LiveServer
 ) -> None:
     page, errors = open_page(browser_with_camera, DESKTOP)
     wait_for_feed(page)
@@ -336,7 +336,7 @@ def test_story_text_from_hostile_feeds_is_shown_as_plain_text(
 
 
 def test_lost_connection_is_shown_and_the_stream_reconnects(
-    browser_with_camera: Browser, open_page: OpenPage, settings: Any
+    browser_with_camera: Browser, open_page: OpenPage, settings: Settings
 ) -> None:
     with LiveServer(settings) as first:
         page, errors = open_page(browser_with_camera, DESKTOP, first.url)
