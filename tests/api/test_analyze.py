@@ -42,8 +42,9 @@ def test_what_is_not_a_video_is_refused_with_400_or_415(vision_client: TestClien
     assert wrong_type.status_code == 415 and "send a video" in wrong_type.json()["detail"]
     garbage = post(vision_client, b"\x00\x00\x00\x18ftypmp42" + b"\x17" * 4000)
     assert garbage.status_code == 400 and "not a video" in garbage.json()["detail"]
+    assert garbage.json()["detail"].endswith(": not a video OpenCV's FFmpeg can read")  # the reason, too
     empty = post(vision_client, b"")
-    assert empty.status_code == 400
+    assert empty.status_code == 400 and "empty" in empty.json()["detail"]
 
 
 def test_a_clip_past_the_byte_or_time_limit_is_refused_with_413(tiny_model: Path, tmp_path: Path) -> None:
@@ -77,6 +78,7 @@ def test_a_video_without_a_single_frame_is_refused_with_400(
     refused = post(vision_client, empty.read_bytes(), media_type="video/x-msvideo")
 
     assert refused.status_code == 400 and "with a frame" in refused.json()["detail"]
+    assert refused.json()["detail"].endswith(": no frame could be decoded")
 
 
 def test_a_sampling_step_finer_than_the_frames_analyses_every_frame_at_once(

@@ -7,7 +7,9 @@ import http.client
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -127,32 +129,50 @@ def healthz_status(server: LiveServer) -> int | None:
         return None
 
 
-def test_one_address_cannot_hold_more_than_its_connections(tiny_model: Path, tmp_path: Path) -> None:
-    # Each held connection has had an answer, so the server has counted it however slowly it runs; it is
-    # then kept alive (no request deadline runs between requests) for longer than any test takes.
-    settings = vision_settings(
+@contextmanager
+def held_connections(live: LiveServer, count: int) -> Iterator[None]:
+    """`count` connections held open, each answered once first, so the server has counted it however
+    slowly it runs; each is kept alive (no request deadline runs between requests) longer than a test."""
+    held = [http.client.HTTPConnection("127.0.0.1", live.port, timeout=PATIENCE_S) for _ in range(count)]
+    try:
+        for connection in held:
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+        yield
+    finally:
+        for connection in held:
+            connection.close()
+
+
+def capped_settings(tiny_model: Path, tmp_path: Path, **overrides: Any) -> Settings:
+    return vision_settings(
         tiny_model,
         tmp_path,
         request_timeout_s=REQUEST_TIMEOUT_S,
         max_connections_per_client=6,
         keep_alive_timeout_s=int(PATIENCE_S),
+        **overrides,
     )
-    with LiveServer(settings) as live:
-        held = [http.client.HTTPConnection("127.0.0.1", live.port, timeout=PATIENCE_S) for _ in range(6)]
-        try:
-            for connection in held:
-                connection.request("GET", "/healthz")
-                response = connection.getresponse()
-                response.read()
-                assert response.status == 200
-            with raw_socket(live) as extra:
-                answer = read_all(extra)
-        finally:
-            for connection in held:
-                connection.close()
+
+
+def test_one_address_cannot_hold_more_than_its_connections(tiny_model: Path, tmp_path: Path) -> None:
+    with LiveServer(capped_settings(tiny_model, tmp_path)) as live:
+        with held_connections(live, 6), raw_socket(live) as extra:
+            answer = read_all(extra)
         assert answer.startswith(b"HTTP/1.1 503 ") and b"too many connections" in answer
         # The slots free when the sockets close, as soon as the server has seen them go.
         assert wait_until(lambda: healthz_status(live) == 200)
+
+
+def test_connections_from_a_trusted_proxy_are_not_held_to_the_per_address_cap(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    # A proxy's connections carry many viewers; the app's own caps see each one's forwarded address.
+    settings = capped_settings(tiny_model, tmp_path, trusted_proxies=["127.0.0.1"])
+    with LiveServer(settings) as live, held_connections(live, 8):
+        assert healthz_status(live) == 200
 
 
 def test_x_forwarded_for_is_not_believed_without_configured_proxies(tiny_model: Path, tmp_path: Path) -> None:

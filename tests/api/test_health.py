@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import platform
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.main import create_app
+from service.news.store import FeedStoreError
 from tests.support import write_overflowing_int8_model
 
 
@@ -73,3 +76,19 @@ def test_readyz_and_metrics_say_the_reference_serves_a_model_whose_fused_kernels
     assert ready.json()["inference"]["max_probability_difference"] > 0.02
     assert 0 <= ready.json()["inference"]["argmax_agreement"] <= 1
     assert 'moodfeed_inference_path{path="reference"} 1.0' in metrics
+
+
+def test_a_feed_store_that_cannot_be_opened_stops_startup_saying_why_in_one_line(
+    offline_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    settings = offline_settings.model_copy(update={"feed_db_path": not_a_folder / "feeds.db"})
+    with (
+        caplog.at_level(logging.ERROR, logger="service.main"),
+        pytest.raises(FeedStoreError),
+        TestClient(create_app(settings)),
+    ):
+        pass
+    (line,) = [record.getMessage() for record in caplog.records if record.name == "service.main"]
+    assert line.startswith("the news feed cannot start") and "MOODFEED_FEED_DB_PATH" in line

@@ -97,6 +97,7 @@ def test_dns_rebinding_a_host_name_the_server_does_not_answer_to_is_refused(
     with TestClient(create_app(offline_settings), base_url="http://evil.example:8000") as client:
         page = client.get("/")
         probe = client.get("/healthz")
+        metrics = client.get("/metrics")
         origin = {"Origin": "http://evil.example:8000"}
         with (
             pytest.raises(WebSocketDisconnect) as refused,
@@ -105,4 +106,5 @@ def test_dns_rebinding_a_host_name_the_server_does_not_answer_to_is_refused(
             pass
     assert page.status_code == 400 and "MOODFEED_ALLOWED_HOSTS" in page.json()["detail"]
     assert probe.status_code == 200  # probes come with pod addresses
+    assert metrics.status_code == 400  # how the server is used is not for a rebinding page to read
     assert refused.value.code == 1008

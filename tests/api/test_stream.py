@@ -13,8 +13,9 @@ from prometheus_client import REGISTRY
 from starlette.websockets import WebSocketDisconnect
 
 from model.labels import EMOTIONS
-from service.api.routes.stream import LatestFrame
+from service.api.routes.stream import MAX_CLOSE_REASON_BYTES, LatestFrame, close_reason
 from service.api.vision import Vision
+from service.config import Settings
 from service.main import create_app
 from tests.support import PAGE_ORIGIN, vision_settings, wait_until
 from tests.vision.frames import encode, webcam_face_box, webcam_frame
@@ -129,6 +130,22 @@ def test_the_mailbox_keeps_only_the_newest_waiting_frame() -> None:
         return newest, after, await mailbox.take(), mailbox.dropped
 
     assert anyio.run(scenario) == ((3, b"frame 3"), (4, b"frame 4"), None, 2)
+
+
+def test_a_stream_opened_while_the_model_loads_is_told_to_try_again_later(offline_settings: Settings) -> None:
+    client = TestClient(create_app(offline_settings))  # not entered: the app's startup has not run
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect("/ws/stream", headers=PAGE_ORIGIN) as socket,
+    ):
+        socket.receive_text()
+    assert closed.value.code == 1013 and "still starting" in closed.value.reason
+
+
+def test_a_close_reason_is_cut_to_the_bytes_a_close_frame_holds_not_its_characters() -> None:
+    reason = close_reason("модель " * 40)  # two bytes a letter
+    assert len(reason.encode()) <= MAX_CLOSE_REASON_BYTES < len(("модель " * 40).encode())
+    assert ("модель " * 40).startswith(reason) and len(reason.encode()) >= MAX_CLOSE_REASON_BYTES - 1
 
 
 def test_without_a_usable_model_the_socket_closes_saying_why(tmp_path: Path) -> None:

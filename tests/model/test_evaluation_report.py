@@ -101,6 +101,20 @@ def test_a_file_that_is_not_onnx_is_refused(tiny_csv: Path, tmp_path: Path) -> N
         main([str(tmp_path / "fake.onnx"), str(tiny_csv), "--out", str(tmp_path)])
 
 
+@pytest.mark.parametrize("card_text", ["{", '["angry"]'])
+def test_a_model_whose_card_is_broken_is_refused_saying_so(
+    exported_model: Path, tiny_csv: Path, tmp_path: Path, card_text: str
+) -> None:
+    model_path = tmp_path / "broken-card.onnx"
+    model_path.write_bytes(exported_model.read_bytes())
+    model_path.with_suffix(".json").write_text(card_text)
+
+    with pytest.raises(
+        SystemExit, match="broken-card.json: (not a readable JSON card|a card is a JSON object)"
+    ):
+        main([str(model_path), str(tiny_csv), "--out", str(tmp_path)])
+
+
 def test_a_model_whose_card_orders_labels_differently_is_refused(
     exported_model: Path, tiny_csv: Path, tmp_path: Path
 ) -> None:

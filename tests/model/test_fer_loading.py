@@ -87,7 +87,7 @@ MALFORMED = [
     ("x", "face", "Training", "row 3: bad label 'x'"),
     ("3", "face", "Validation", "row 3: unknown Usage 'Validation'"),
     ("3", "1 2 3", "Training", "row 3: expected 2304 grey levels 0-255, got 3"),
-    ("3", "256 " * 2304, "Training", "row 3: expected 2304 grey levels 0-255"),
+    ("3", "256 " * 2304, "Training", "row 3: expected 2304 grey levels 0-255, got levels 256 to 256"),
     ("3", "1.5 " * 2304, "Training", "row 3: pixels are not integers"),
 ]
 

@@ -24,6 +24,10 @@ def test_one_epoch_writes_a_checkpoint_with_what_export_needs(
     assert checkpoint["epoch"] == 1
     assert checkpoint["config"]["data"] == str(tiny_csv)
     assert checkpoint["facts"]["data_sha256"] and checkpoint["facts"]["skipped_rows"] == 0
+    assert checkpoint["facts"]["hardware"]  # what trained it, for the card wherever the export runs
+    assert (
+        member_card(trained_checkpoint, checkpoint)["training"]["hardware"] == checkpoint["facts"]["hardware"]
+    )
     assert checkpoint["train_seconds"] > 0
     assert 0 <= checkpoint["metrics"]["val_accuracy"] <= 1
     lines = (trained_checkpoint.parent / "metrics.jsonl").read_text().splitlines()
@@ -82,6 +86,12 @@ def test_a_fresh_run_never_overwrites_a_runs_checkpoint_and_a_resume_drops_unsav
 def test_a_count_that_makes_no_sense_is_refused(option: str) -> None:
     with pytest.raises(SystemExit, match="--epochs|--batch_size"):
         train.main([option])
+
+
+def test_a_fer_plus_file_that_is_not_there_is_refused_not_skipped(tiny_csv: Path, tmp_path: Path) -> None:
+    # Skipped, the run would keep the faces FER+ calls non-faces and train on another recipe unawares.
+    with pytest.raises(SystemExit, match="--ferplus .*absent.csv: no such file"):
+        train.main(tiny_run_options(tiny_csv, tmp_path / "run", f"--ferplus={tmp_path / 'absent.csv'}"))
 
 
 def test_fer_plus_votes_that_do_not_describe_the_data_are_refused(tiny_csv: Path, tmp_path: Path) -> None:

@@ -91,3 +91,15 @@ def test_a_model_without_its_card_is_refused_rather_than_given_a_card_the_servic
     with pytest.raises(SystemExit, match="card cannot be read"):
         main([str(model_path), "--data", str(tiny_csv)])
     assert not model_path.with_suffix(".json").exists()
+
+
+def test_a_tempered_copy_can_go_into_a_folder_that_does_not_exist_yet(
+    trained_checkpoint: Path, tiny_csv: Path, tmp_path: Path
+) -> None:
+    model_path = tmp_path / "emotion.onnx"
+    export([trained_checkpoint], model_path, tiny_csv, flip_average=False)
+    out_path = tmp_path / "new" / "folder" / "emotion.onnx"
+
+    main([str(model_path), "--data", str(tiny_csv), "--out", str(out_path)])
+
+    assert out_path.is_file() and out_path.with_suffix(".json").is_file()

@@ -98,6 +98,17 @@ def test_version_and_no_command_say_what_moodfeed_is_and_what_to_do(
     assert "serve" in shown and "predict" in shown and "choose a command" in shown
 
 
+def test_a_bad_serve_setting_stops_serve_but_not_the_other_commands(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOODFEED_MAX_STREAMS", "0")
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("moodfeed ")
+    assert main(["serve"]) == 2
+    assert "MOODFEED_MAX_STREAMS" in capsys.readouterr().err
+
+
 def test_serve_help_gives_each_option_its_meaning_and_default(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["serve", "--help"])

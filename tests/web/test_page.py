@@ -286,6 +286,7 @@ def test_a_photo_without_a_face_clears_the_previous_photos_mood(
     Image.new("RGB", (320, 240), (200, 190, 180)).save(empty)
     page.set_input_files("#upload", empty)
     expect(page.locator("#notice")).to_contain_text("No face was found", timeout=WAIT_MS)
+    expect(page.locator("#faces li")).to_have_text(["No face in view."])
     expect(page.locator("#mood-bars .bar-value").first).to_have_text("–")
     expect(page.locator("#feed-mood")).to_have_text("No mood yet: the top recent stories.", timeout=WAIT_MS)
     assert errors.messages == []
