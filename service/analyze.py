@@ -22,7 +22,7 @@ from service.exits import INTERRUPTED
 from service.inputs import InputError, expand, open_input
 from service.outputs import OutputNames, opencv_name, readable_name
 from service.paths import os_error_text, photo_paths
-from service.timeline import page_colours
+from service.plot import page_colours
 from service.video import (
     VideoError,
 )

@@ -1,19 +1,93 @@
 """Which files `moodfeed analyze` writes for an input, opened once and written as its frames come: the
-timeline's rows, summary and plot (their shapes are `service.timeline`'s) and the annotated copy."""
+timeline's rows (CSV, JSON Lines), its summary (`service.timeline`) and plot (`service.plot`), and the
+annotated copy."""
 
 from __future__ import annotations
 
+import csv
+import json
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import cv2
 
+from service.api.schemas import DECIMALS
 from service.frames import AnalysedFrame
 from service.inputs import Source
 from service.outputs import OutputFiles, OutputNames, opencv_name, readable_name
-from service.timeline import Plot, RowWriter, Summary
+from service.plot import Plot
+from service.timeline import Summary, frame_json
 from service.vision.annotate import draw_faces, write_annotated
+
+FACE_COLUMNS = ["track_id", "x", "y", "w", "h", "emotion", "confidence"]
+
+
+class RowWriter:
+    """The frames of one input as CSV (a row per face, or one row for a frame without faces) and/or
+    JSON Lines (an object per frame); every row is flushed as written, so an interrupted run leaves
+    valid files."""
+
+    def __init__(self, files: OutputFiles, formats: Collection[str], labels: list[str]):
+        self.labels = labels
+        self._files: list[IO[str]] = []
+        self._csv = None
+        self._jsonl: IO[str] | None = None
+        files.folder.mkdir(parents=True, exist_ok=True)
+        if "csv" in formats:
+            # A file name in another encoding than UTF-8 (in `source`) is written with its bytes escaped.
+            handle = files.rows("csv").open("w", newline="", encoding="utf-8", errors="backslashreplace")
+            self._files.append(handle)
+            self._csv = csv.writer(handle)
+            self._csv.writerow(
+                [
+                    "source",
+                    "time_s",
+                    "frame",
+                    *FACE_COLUMNS,
+                    *labels,
+                    "mood_emotion",
+                    "mood_confidence",
+                    "held",
+                ]
+            )
+        if "jsonl" in formats:
+            try:
+                self._jsonl = files.rows("jsonl").open("w", encoding="utf-8")
+            except OSError:
+                self.close()  # the CSV already open
+                raise
+            self._files.append(self._jsonl)
+
+    def add(self, frame: AnalysedFrame) -> None:
+        mood = [frame.mood.emotion, round(frame.mood.confidence, DECIMALS)] if frame.mood else ["", ""]
+        if self._csv is not None:
+            where = [frame.source, round(frame.time_s, 3), frame.frame]
+            for face in frame.faces:
+                box, reading = face.box, face.reading
+                scores = [round(reading.scores[label], DECIMALS) for label in self.labels]
+                face_cells = [
+                    face.track_id,
+                    box.x,
+                    box.y,
+                    box.w,
+                    box.h,
+                    reading.emotion,
+                    round(reading.confidence, DECIMALS),
+                ]
+                self._csv.writerow([*where, *face_cells, *scores, *mood, "true" if face.held else "false"])
+            if not frame.faces:
+                self._csv.writerow([*where, *[""] * (len(FACE_COLUMNS) + len(self.labels)), *mood, ""])
+        if self._jsonl is not None:
+            self._jsonl.write(json.dumps(frame_json(frame)) + "\n")
+        for handle in self._files:
+            handle.flush()
+
+    def close(self) -> None:
+        for handle in self._files:
+            handle.close()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from service.cli import main
 from service.frames import AnalysedFrame
 from service.photo_scenes import scenes
 from service.photo_series import analyze_photos
-from service.timeline import Plot
+from service.plot import Plot
 from service.video import VIDEO_TIME_AXIS, FrameClock, VideoError, analyze_video
 from service.vision.annotate import BOX_BGR
 from service.vision.boxes import Box
