@@ -21,8 +21,7 @@ import numpy as np
 import onnxruntime as ort
 
 from model.data import MalformedDataError, load_dataset
-from model.evaluate import onnx_probabilities
-from model.runtime import UnusableModelError, agreement, open_session
+from model.runtime import UnusableModelError, agreement, onnx_probabilities, open_session
 
 
 def parse_arguments(arguments: list[str] | None) -> argparse.Namespace:

@@ -16,26 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 
 from model.data import EMOTIONS, MalformedDataError, file_sha256, load_dataset
 from model.extras import missing_extra
-from model.runtime import UnusableModelError, open_session
+from model.runtime import UnusableModelError, onnx_probabilities, open_session
 
 CALIBRATION_BINS = 15
-
-
-def onnx_probabilities(session: ort.InferenceSession, faces: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities [N, 7] for grey faces [N, H, W] (uint8 or float, 0-255)."""
-    model_input = session.get_inputs()[0]
-    if list(model_input.shape[1:]) != [1, *faces.shape[1:]]:
-        raise UnusableModelError(f"the model takes {model_input.shape}, not faces of {list(faces.shape[1:])}")
-    input_name = model_input.name
-    batches = [
-        session.run(None, {input_name: faces[start : start + batch_size, None].astype(np.float32)})[0]
-        for start in range(0, len(faces), batch_size)
-    ]
-    return np.concatenate(batches)
 
 
 def expected_calibration_error(

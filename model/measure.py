@@ -1,7 +1,8 @@
 """Measure an exported model for its card: its parameters, its accuracy as the service runs it, int8's cost.
 
-Shared by `model.export` (which also needs torch), and `model.requantize` and `model.temperature` (which
-do not, and rewrite an exported model and its card in place).
+Shared by `model.export` (which also needs torch), by `model.requantize` and `model.temperature` (which
+do not, and rewrite an exported model and its card in place: `rewrite_parser`, `rewrite`), and by
+`model.bench` (the shipped file's path, parameter counts).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
 
 from model.cpu import cpu_description
 from model.data import DEFAULT_DATA, FaceSet, MalformedDataError
-from model.evaluate import onnx_probabilities, score
+from model.evaluate import score
 from model.quantize import INT8_METHOD, quantize_int8
-from model.runtime import UnusableModelError, open_session
+from model.runtime import UnusableModelError, onnx_probabilities, open_session
 
 DEFAULT_MODEL = Path(__file__).with_name("emotion.onnx")
 INPUT_NAME, OUTPUT_NAME = "grey_levels", "probabilities"

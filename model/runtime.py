@@ -58,3 +58,16 @@ def agreement(probabilities: np.ndarray, reference: np.ndarray) -> tuple[float, 
         return 1.0, 0.0
     same_emotion = float((probabilities.argmax(axis=1) == reference.argmax(axis=1)).mean())
     return same_emotion, float(np.abs(probabilities - reference).max())
+
+
+def onnx_probabilities(session: ort.InferenceSession, faces: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities [N, 7] for grey faces [N, H, W] (uint8 or float, 0-255)."""
+    model_input = session.get_inputs()[0]
+    if list(model_input.shape[1:]) != [1, *faces.shape[1:]]:
+        raise UnusableModelError(f"the model takes {model_input.shape}, not faces of {list(faces.shape[1:])}")
+    input_name = model_input.name
+    batches = [
+        session.run(None, {input_name: faces[start : start + batch_size, None].astype(np.float32)})[0]
+        for start in range(0, len(faces), batch_size)
+    ]
+    return np.concatenate(batches)

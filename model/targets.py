@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 
 from model.data import EMOTIONS, FIRST_DATA_ROW, FaceSet, file_sha256, load_dataset, load_ferplus_votes
-from model.evaluate import onnx_probabilities
-from model.runtime import open_session
+from model.runtime import onnx_probabilities, open_session
 
 
 def ferplus_votes(settings: dict[str, Any], data_path: Path, splits: dict[str, FaceSet]) -> np.ndarray | None:

@@ -29,9 +29,9 @@ except ModuleNotFoundError as missing:  # the train extra is not installed
 from onnx import helper, numpy_helper
 
 from model.data import MalformedDataError, load_dataset
-from model.evaluate import expected_calibration_error, onnx_probabilities
+from model.evaluate import expected_calibration_error
 from model.measure import OUTPUT_NAME, card_metrics, install, read_card, rewrite, rewrite_parser
-from model.runtime import open_session
+from model.runtime import onnx_probabilities, open_session
 
 INVERSE_TEMPERATURE = "inverse_temperature"  # the initializer that holds 1 / T
 UNTEMPERED = "untempered_probabilities"  # what the graph's output was called before tempering

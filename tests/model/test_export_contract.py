@@ -13,10 +13,9 @@ import torch
 
 from model.checkpoints import load_checkpoint
 from model.data import EMOTIONS, load_dataset
-from model.evaluate import onnx_probabilities
 from model.export import MAX_MODEL_BYTES, export, export_onnx, main
 from model.net import ProbabilityModel, ResidualBlock
-from model.runtime import open_session
+from model.runtime import onnx_probabilities, open_session
 from tests.model.support import MakeFaceRows, TrainOneEpoch, WriteFerCsv
 
 

@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from model.evaluate import onnx_probabilities
 from model.export import export
 from model.requantize import float_graph, main
-from model.runtime import open_session
+from model.runtime import onnx_probabilities, open_session
 from tests.model.support import MakeFaces, int8_weight_ranges
 
 

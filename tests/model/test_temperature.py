@@ -9,9 +9,9 @@ import numpy as np
 import onnx
 import pytest
 
-from model.evaluate import expected_calibration_error, onnx_probabilities
+from model.evaluate import expected_calibration_error
 from model.export import export
-from model.runtime import open_session
+from model.runtime import onnx_probabilities, open_session
 from model.temperature import (
     INVERSE_TEMPERATURE,
     UNTEMPERED,
