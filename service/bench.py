@@ -38,11 +38,11 @@ from service.photo_bench import (
     read_fer2013_scenes,
     stock_haar,
 )
+from service.samples import ASTRONAUT_FACE, astronaut_face, skimage_grey
 from service.vision.boxes import Box
 from service.vision.classifier import crop_faces
 from service.vision.engine import VisionEngine
 from service.vision.images import decode_grey
-from service.vision.samples import ASTRONAUT_FACE, astronaut_face, skimage_grey
 
 FRAME_SHAPE = (480, 640)
 JPEG_HEADERS = {"Content-Type": "image/jpeg"}

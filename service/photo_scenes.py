@@ -18,8 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from service.samples import astronaut_face, skimage_grey
 from service.vision.boxes import Box
-from service.vision.samples import astronaut_face, skimage_grey
 
 
 @dataclass(frozen=True, slots=True)

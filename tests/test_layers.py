@@ -35,7 +35,7 @@ def test_serving_a_request_loads_no_torch() -> None:
 import sys
 from fastapi.testclient import TestClient
 from service.main import create_app
-from service.vision.samples import astronaut_face
+from service.samples import astronaut_face
 import cv2
 with TestClient(create_app()) as client:
     ok, jpeg = cv2.imencode(".jpg", astronaut_face())

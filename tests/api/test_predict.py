@@ -13,8 +13,8 @@ from PIL import Image
 
 from model.labels import EMOTIONS
 from service.main import create_app
+from service.samples import ASTRONAUT_FACE, astronaut_face
 from service.vision.boxes import Box
-from service.vision.samples import ASTRONAUT_FACE, astronaut_face
 from tests.support import vision_settings
 from tests.vision.frames import (
     astronaut_grey,

@@ -19,9 +19,9 @@ import pytest
 from PIL import Image
 from skimage import data
 
+from service.samples import ASTRONAUT_FACE  # Eileen Collins' face
 from service.vision.boxes import Box
 from service.vision.engine import StreamOptions
-from service.vision.samples import ASTRONAUT_FACE  # Eileen Collins' face
 from tests.support import FER2013
 
 FRAME_SIZE = (480, 640)  # height, width: a webcam frame

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from model.labels import EMOTIONS
+from service.samples import ASTRONAUT_FACE
 from service.vision.boxes import Box
 from service.vision.classifier import EmotionClassifier, crop_faces
 from service.vision.errors import ModelError
-from service.vision.samples import ASTRONAUT_FACE
 from tests.support import write_tiny_model
 from tests.vision.frames import astronaut_grey, fer_faces
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from service.cli import main
-from service.vision.samples import ASTRONAUT_FACE
+from service.samples import ASTRONAUT_FACE
 from tests.vision.frames import astronaut_grey, encode
 
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from skimage import data
 
+from service.samples import ASTRONAUT_FACE, astronaut_face
 from service.vision.boxes import Box
 from service.vision.engine import VisionEngine
 from service.vision.images import UndecodableImage
-from service.vision.samples import ASTRONAUT_FACE, astronaut_face
 from tests.vision.frames import (
     astronaut_grey,
     encode,

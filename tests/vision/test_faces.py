@@ -13,11 +13,11 @@ from service import photo_bench, photo_scenes
 from service.config import Settings
 from service.photo_bench import score, stock_haar
 from service.photo_scenes import scenes
+from service.samples import ASTRONAUT_FACE, astronaut_face
 from service.vision import faces
 from service.vision.boxes import Box, merge_overlapping
 from service.vision.errors import ModelError
 from service.vision.faces import FaceDetector
-from service.vision.samples import ASTRONAUT_FACE, astronaut_face
 from tests.vision.frames import (
     astronaut_grey,
     fer_faces,

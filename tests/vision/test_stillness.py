@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from skimage import data
 
+from service.samples import astronaut_face
 from service.vision.boxes import Box
 from service.vision.engine import SCAN_PUT_OFF_AT_MOST, VisionEngine
-from service.vision.samples import astronaut_face
 from service.vision.stillness import StillFaces, StillScene
 from tests.vision.frames import encode, paste, webcam_face_box, webcam_frame
 
