@@ -18,8 +18,8 @@ const AGE_UNITS = [
 ];
 
 /** "3 hours ago" for an ISO time, or "" when there is none or it does not parse. */
-export function age(isoTime, now = Date.now()) {
-  const seconds = (Date.parse(isoTime) - now) / 1000;
+function age(isoTime) {
+  const seconds = (Date.parse(isoTime) - Date.now()) / 1000;
   if (!Number.isFinite(seconds)) return "";
   for (const [unit, unitSeconds] of AGE_UNITS) {
     if (Math.abs(seconds) >= unitSeconds) return relativeTime.format(Math.round(seconds / unitSeconds), unit);
@@ -37,7 +37,7 @@ function safeUrl(text, protocols) {
 }
 
 function storyKey(item) {
-  return String(item.id ?? item.link ?? item.title);
+  return String(item.id);
 }
 
 function setText(element, text) {
@@ -112,7 +112,7 @@ function feedNote(body) {
 }
 
 /** The query that asks /feed for a mood: a picked emotion, a probability vector, or nothing yet. */
-export function feedQuery({ policy, emotion, scores }) {
+function feedQuery({ policy, emotion, scores }) {
   const query = new URLSearchParams({ policy, limit: String(FEED_LIMIT) });
   if (emotion) {
     query.set("emotion", emotion);
