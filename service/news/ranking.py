@@ -52,6 +52,9 @@ class Policy(StrEnum):
             raise PolicyError(f"unknown policy {text!r}: expected one of {choices}") from None
 
 
+DEFAULT_POLICY = Policy.UPLIFT  # what /feed ranks by, and the page offers first, unless told
+
+
 @dataclass(frozen=True, slots=True)
 class StoryPool:
     """An immutable snapshot of the stories on offer, with their affect laid out as arrays for scoring."""

@@ -11,7 +11,6 @@ import { analyseVideo, VideoTimeline } from "./video.js";
 
 const FEED_REFRESH_MS = 15_000;
 const FEED_MIN_GAP_MS = 3_000; // a mood flickering between two emotions must not hammer /feed
-const POLICY_WORDS = { uplift: "to lift", match: "that match" };
 
 const byId = (id) => document.getElementById(id);
 const ui = {
@@ -150,6 +149,11 @@ function chosenPolicy() {
   return document.querySelector('input[name="policy"]:checked').value;
 }
 
+/** How the feed's heading names a policy ("to lift"), as the page's radio button for it says. */
+function policyHeading(policy) {
+  return document.querySelector(`input[name="policy"][value="${policy}"]`).dataset.heading;
+}
+
 /** The emotion the feed should follow: the one picked by hand, else the one read from the face. */
 function wantedEmotion() {
   return ui.moodPicker.value || mood?.emotion || null;
@@ -168,7 +172,7 @@ async function refreshFeed() {
 
 function describeFeed(policy, emotion, picked) {
   ui.feedMood.textContent = emotion
-    ? `Stories ${POLICY_WORDS[policy]} a ${emotion} mood${picked ? " (picked by hand)" : ""}.`
+    ? `Stories ${policyHeading(policy)} a ${emotion} mood${picked ? " (picked by hand)" : ""}.`
     : "No mood yet: the top recent stories.";
 }
 

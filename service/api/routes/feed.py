@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from service.api.deps import NewsDep
 from service.api.feed_schemas import FeedOut, FeedsStatusOut, FeedStatusOut
 from service.news.mood import EMOTIONS, Mood, MoodError
-from service.news.ranking import Policy, PolicyError
+from service.news.ranking import DEFAULT_POLICY, Policy, PolicyError
 
 router = APIRouter(tags=["feed"])
 
@@ -21,7 +21,7 @@ def get_feed(
     scores: str | None = Query(
         None, description="instead of emotion: label:probability pairs, e.g. sad:0.7,neutral:0.3"
     ),
-    policy: str = Query(Policy.UPLIFT.value, description="uplift (help the mood) or match (mirror it)"),
+    policy: str = Query(DEFAULT_POLICY.value, description="uplift (help the mood) or match (mirror it)"),
     limit: int = Query(20, ge=1, le=100),
 ) -> FeedOut:
     """Stories ranked for the viewer's mood; with neither emotion nor scores, for a neutral mood."""
