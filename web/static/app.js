@@ -34,6 +34,7 @@ const ui = {
 const emotions = ui.main.dataset.emotions.split(" ");
 const VIDEO_KINDS = ui.main.dataset.videoKinds; // "MP4, WebM, ...": the containers the server takes
 const PHOTO_KINDS = ui.main.dataset.photoKinds; // "JPEG, PNG or WebP": the photo formats it takes
+const UPLOAD_FIELD = ui.main.dataset.uploadField; // the form field /predict reads the photo from
 const overlay = new Overlay(byId("overlay"));
 const bars = new MoodBars(byId("mood-bars"), emotions);
 const timeline = new MoodTimeline(byId("timeline"), emotions);
@@ -228,7 +229,7 @@ async function usePhoto(file) {
   showConnection({ state: "photo" });
   let prediction;
   try {
-    prediction = await predictPhoto(file);
+    prediction = await predictPhoto(file, UPLOAD_FIELD);
   } catch (error) {
     showNotice(describePhotoError(error, PHOTO_KINDS));
     showConnection({ state: "idle" });

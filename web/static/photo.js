@@ -2,9 +2,10 @@
 
 import { fetchJson } from "./http.js";
 
-export async function predictPhoto(file) {
+/** POST /predict's answer for one photo, sent as the form field the server reads (`field`). */
+export async function predictPhoto(file, field) {
   const form = new FormData();
-  form.append("file", file);
+  form.append(field, file);
   return fetchJson("/predict", { method: "POST", body: form });
 }
 

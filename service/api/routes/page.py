@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from model.labels import EMOTIONS
 from service.api.deps import TemplatesDep
+from service.api.uploads import FORM_FIELD
 from service.news.ranking import DEFAULT_POLICY, Policy
 from service.video import VIDEO_KINDS, VIDEO_TYPES
 from service.vision.images import ACCEPTED_MEDIA_TYPES, PHOTO_KINDS
@@ -29,6 +30,7 @@ def index(request: Request, templates: TemplatesDep) -> HTMLResponse:
         "photo_kinds": PHOTO_KINDS,
         "video_types": list(VIDEO_TYPES),
         "video_kinds": VIDEO_KINDS,
+        "upload_field": FORM_FIELD,
         "policies": [
             {
                 "value": policy.value,
