@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from service.api.feed_schemas import rounded_affect
+from service.console import say
 from service.news.affect import AffectScorer, LexiconError
 from service.news.parse import SUMMARY_MAX_CHARS, TITLE_MAX_CHARS
 from service.news.sanitise import plain_text
@@ -52,7 +53,7 @@ def score_lines(lines: Iterable[str], scorer: AffectScorer, out: TextIO, errors:
         title, summary = plain_text(title, TITLE_MAX_CHARS), plain_text(summary, SUMMARY_MAX_CHARS)
         if not title and not summary:
             failed += 1
-            print(f"moodfeed affect: line {number} is blank", file=errors)
+            say(f"line {number} is blank", "moodfeed affect", errors)
             record: dict[str, object] = {"error": "blank line"}
         else:
             record = rounded_affect(scorer.score(title or summary, summary if title else ""))
@@ -65,14 +66,15 @@ def run(arguments: argparse.Namespace) -> int:
     try:
         scorer = AffectScorer()
     except LexiconError as error:
-        print(f"moodfeed affect: {error}", file=sys.stderr)
+        say(f"{error}", "moodfeed affect")
         return 2
     if arguments.file is None:
         source: TextIO = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
         return int(score_lines(bounded_lines(source), scorer, sys.stdout, sys.stderr) > 0)
     try:
-        with arguments.file.open(encoding="utf-8", errors="replace") as source:
-            return int(score_lines(bounded_lines(source), scorer, sys.stdout, sys.stderr) > 0)
-    except OSError as error:
-        print(f"moodfeed affect: cannot read {arguments.file}: {error.strerror or error}", file=sys.stderr)
+        source = arguments.file.open(encoding="utf-8", errors="replace")
+    except OSError as error:  # only the opening: a write error (a reader gone) is not the file's fault
+        say(f"cannot read {arguments.file}: {error.strerror or error}", "moodfeed affect")
         return 2
+    with source:
+        return int(score_lines(bounded_lines(source), scorer, sys.stdout, sys.stderr) > 0)

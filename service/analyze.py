@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from service.config import Settings
+from service.console import say
 from service.exits import INTERRUPTED
 from service.inputs import InputError, expand, open_input
 from service.outputs import OutputNames, opencv_name, readable_name
@@ -83,14 +84,14 @@ class Progress:
 
 def run(arguments: argparse.Namespace) -> int:
     if problem := arguments_problem(arguments):
-        print(f"moodfeed: {problem}", file=sys.stderr)
+        say(f"{problem}")
         return 2
     settings = Settings()
     engine = VisionEngine.from_settings(settings)  # a ModelError is said by the CLI, before --out is made
     try:
         arguments.out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        print(f"moodfeed: --out {arguments.out}: {error.strerror or error}", file=sys.stderr)
+        say(f"--out {arguments.out}: {error.strerror or error}")
         return 2
     stylesheet = settings.web_dir / "static" / "app.css"
     colours = page_colours(stylesheet) if arguments.plot and stylesheet.is_file() else {}
@@ -142,7 +143,7 @@ def analyse_input(path: Path, names: OutputNames, engine: VisionEngine, options:
     try:
         source = open_input(path, engine, options.every_s, options.annotate)
     except InputError as error:
-        print(f"moodfeed: {error}", file=sys.stderr)
+        say(f"{error}")
         return False
     for read in source.reads:  # (an input named on stdin was not known before)
         names.add_input(read)
@@ -154,7 +155,7 @@ def analyse_input(path: Path, names: OutputNames, engine: VisionEngine, options:
         for done, frame in enumerate(source.frames, start=1):
             if isinstance(frame, tuple):  # a photo of a folder that could not be read
                 photo, problem = frame
-                print(f"moodfeed: {photo}: {os_error_text(problem)}", file=sys.stderr)
+                say(f"{photo}: {os_error_text(problem)}")
                 ok = False
                 continue
             outputs = outputs or Outputs(path, source, names, options, labels)
@@ -162,7 +163,7 @@ def analyse_input(path: Path, names: OutputNames, engine: VisionEngine, options:
             progress.update(done)
     # A video that breaks off, a file that cannot be written: what was written so far stays valid.
     except (VideoError, OSError) as error:
-        print(f"moodfeed: {error}", file=sys.stderr)
+        say(f"{error}")
         ok = False
     except KeyboardInterrupt:
         interrupted = True

@@ -13,7 +13,8 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from service import affect_lines, analyze, bench, photos, serve
-from service.config import ENV_PREFIX
+from service.config import ENV_PREFIX, Settings
+from service.console import say
 from service.exits import BROKEN_PIPE, INTERRUPTED
 from service.vision.errors import ModelError
 
@@ -72,14 +73,15 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             print("\nmoodfeed: choose a command, e.g. moodfeed serve", file=sys.stderr)
             return 2
+        Settings()  # a MOODFEED_* variable that is not a valid setting stops every command alike
         if arguments.run is not serve.run:  # the server stops on SIGTERM its own way
             signal.signal(signal.SIGTERM, signal.default_int_handler)  # like Ctrl-C: outputs stay valid
         return int(arguments.run(arguments))
     except ValidationError as error:  # a MOODFEED_* variable that is not a valid setting
-        print(f"moodfeed: {settings_problem(error)}", file=sys.stderr)
+        say(f"{settings_problem(error)}")
         return 2
     except ModelError as error:  # the model or a cascade is missing or unusable: every command needs them
-        print(f"moodfeed: {error}", file=sys.stderr)
+        say(f"{error}")
         return 2
     except KeyboardInterrupt:
         print("\nmoodfeed: interrupted", file=sys.stderr)

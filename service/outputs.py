@@ -3,8 +3,9 @@ input's own file, and always a name OpenCV can write."""
 
 from __future__ import annotations
 
+import glob
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def readable_name(name: str) -> str:
 
 class OutputNames:
     """Hands out stems unique within a run, numbered on repeats (day1/talk.mp4 and day2/talk.mp4 become
-    `talk` and `talk-2`), case-blind since macOS and Windows file systems are; and refuses to let an output
+    `talk` and `talk-2`), case-blind since macOS and Windows file systems are, and past the names whose
+    files are already there (an earlier run's results are never replaced); and refuses to let an output
     replace any of the run's inputs (a photo analysed with `--out` its own folder, say)."""
 
     def __init__(self, inputs: Iterable[Path] = ()) -> None:
@@ -41,24 +43,34 @@ class OutputNames:
         """Count `path` (a file the run reads) among the inputs that no output may replace."""
         self._inputs.add(_real(path))
 
-    def stem(self, path: Path) -> str:
+    def stem(self, path: Path, on_disk: Callable[[str], bool] = lambda stem: False) -> str:
+        """The input's own stem, or the first of `stem-2`, `stem-3`... not handed out in this run and whose
+        files are not `on_disk` already."""
         base = readable_name(path.stem) or "input"
         stem, number = base, 1
-        while stem.casefold() in self._taken:
+        while stem.casefold() in self._taken or on_disk(stem):
             number += 1
             stem = f"{base}-{number}"
         self._taken.add(stem.casefold())
         return stem
 
-    def photo(self, path: Path) -> str:
-        """A file name for an image made from the photo at `path`: its own format where OpenCV writes it
-        (the photo formats we read), JPEG otherwise."""
+    def photo(self, path: Path, folder: Path) -> str:
+        """A file name in `folder` for an image made from the photo at `path`, not yet there: its own format
+        where OpenCV writes it (the photo formats we read), JPEG otherwise."""
         suffix = path.suffix if path.suffix.lower() in PHOTO_SUFFIXES else ".jpg"
-        return self.stem(path) + suffix
+
+        def on_disk(stem: str) -> bool:  # an input is not passed by: `check` refuses to write over it
+            target = folder / f"{stem}{suffix}"
+            return target.exists() and not self.is_input(target)
+
+        return self.stem(path, on_disk) + suffix
+
+    def is_input(self, path: Path) -> bool:
+        return _real(path) in self._inputs
 
     def check(self, out_path: Path) -> Path:
         """`out_path`, unless writing it would replace one of the run's inputs (OSError then)."""
-        if _real(out_path) in self._inputs:
+        if self.is_input(out_path):
             raise OSError(f"{out_path} would replace one of the inputs; choose another output folder")
         return out_path
 
@@ -74,6 +86,14 @@ class OutputFiles:
 
     folder: Path
     stem: str
+
+    def written_before(self, is_input: Callable[[Path], bool]) -> bool:
+        """Whether the folder already holds a file a run writes for this stem (an earlier run's), or its
+        folder of annotated photos. An input is not counted: a run refuses to write over one instead."""
+        made = [self.rows("csv"), self.rows("jsonl"), self.summary, self.plot, self.annotated_video]
+        made += self.folder.glob(f"{glob.escape(self.stem)}.annotated.*")  # one photo's annotated copy
+        earlier = any(path.is_file() and not is_input(path) for path in made)
+        return earlier or (self.folder / f"{self.stem}.annotated").is_dir()
 
     def rows(self, kind: str) -> Path:
         """Its rows in `kind` (csv, jsonl)."""

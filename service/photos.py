@@ -16,7 +16,8 @@ from typing import TextIO
 
 from service.api.schemas import PredictOut
 from service.config import Settings
-from service.outputs import OutputNames
+from service.console import say, shown
+from service.outputs import OutputNames, readable_name
 from service.paths import no_photos_in, os_error_text, photo_paths
 from service.vision.annotate import upright_bgr, write_annotated
 from service.vision.engine import VisionEngine
@@ -58,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(arguments: argparse.Namespace) -> int:
     """Print the faces and emotions of each photo; exit 1 if any could not be analysed."""
     if arguments.annotate is not None and arguments.annotate.exists() and not arguments.annotate.is_dir():
-        print(f"moodfeed: --annotate {arguments.annotate}: not a folder", file=sys.stderr)
+        say(f"--annotate {arguments.annotate}: not a folder")
         return 2
     engine = VisionEngine.from_settings(Settings())
     style = arguments.format or ("table" if sys.stdout.isatty() else "jsonl")
@@ -98,6 +99,8 @@ class Report:
             return
         if not answer.faces and self.style == "table":
             print(f"{_short(path):<32} {'-':>4}  {'no face found':<22}", file=self.out)
+        if not answer.faces and self._csv is not None:  # analysed, nobody there: a row says so
+            self._csv.writerow([path, *[""] * (7 + len(self.labels))])
         for index, face in enumerate(answer.faces, start=1):
             box = face.box
             if self._csv is not None:
@@ -114,7 +117,8 @@ class Report:
 
 
 def _short(path: Path) -> str:
-    text = str(path)
+    """The path for a table cell: safe for a terminal, and its end when it is long."""
+    text = shown(str(path))
     return text if len(text) <= 32 else "…" + text[-31:]
 
 
@@ -134,25 +138,28 @@ def predict_photos(
     failures = 0
     for path in paths:
         if path.is_dir():
-            print(f"moodfeed: {no_photos_in(path)}", file=sys.stderr)
+            say(f"{no_photos_in(path)}")
             failures += 1
             continue
         try:
             data = read_photo_file(path)
             analysis = engine.analyse_photo(data, detect, min_face, limits=LOCAL_FILE_LIMITS)
         except (OSError, ImageError) as error:
-            print(f"moodfeed: {path}: {os_error_text(error)}", file=sys.stderr)
+            say(f"{path}: {os_error_text(error)}")
             failures += 1
             continue
         report.add(path, PredictOut.of(analysis))
         if annotate_dir is not None:
             try:
-                copy_path = names.check(annotate_dir / names.photo(path))
+                copy_path = names.check(annotate_dir / names.photo(path, annotate_dir))
+                if copy_path.stem != readable_name(path.stem):
+                    note = f"annotated copy written as {copy_path} (that name was taken)"
+                    say(f"{path}: {note}")
                 write_annotated(copy_path, upright_bgr(data), analysis.faces)
             except OSError as error:
-                print(f"moodfeed: {path}: no annotated copy: {error}", file=sys.stderr)
+                say(f"{path}: no annotated copy: {error}")
                 failures += 1
     if not paths:
-        print(f"moodfeed: no photos ({', '.join(PHOTO_SUFFIXES)}) found there", file=sys.stderr)
+        say(f"no photos ({', '.join(PHOTO_SUFFIXES)}) found there")
         return 1
     return 1 if failures else 0

@@ -9,11 +9,11 @@ import argparse
 import errno
 import logging
 import socket
-import sys
 
 import uvicorn
 
 from service.config import MAX_PORT, Settings
+from service.console import say
 from service.main import create_app
 from service.news.sources import FeedListError
 from service.server import uvicorn_config
@@ -38,12 +38,12 @@ def run(arguments: argparse.Namespace) -> int:
     settings = Settings(**{name: value for name, value in given.items() if value is not None})
     # Checked before loading the model or starting the feeds, so a busy port costs nothing and says so.
     if problem := port_problem(settings.host, settings.port):
-        print(f"moodfeed: {problem}", file=sys.stderr)
+        say(f"{problem}")
         return 2
     try:
         app = create_app(settings)
     except FeedListError as error:
-        print(f"moodfeed: MOODFEED_FEEDS: {error}", file=sys.stderr)
+        say(f"MOODFEED_FEEDS: {error}")
         return 2
     logging.captureWarnings(True)  # library warnings become log records (JSON lines), not stray stderr text
     uvicorn.Server(uvicorn_config(app, settings)).run()

@@ -15,6 +15,7 @@ from typing import IO
 import cv2
 
 from service.api.schemas import DECIMALS
+from service.console import say
 from service.frames import AnalysedFrame
 from service.inputs import Source
 from service.outputs import OutputFiles, OutputNames, opencv_name, readable_name
@@ -108,7 +109,13 @@ class Outputs:
 
     def __init__(self, path: Path, source: Source, names: OutputNames, options: Options, labels: list[str]):
         self.path, self.names, self.options = path, names, options
-        self.files = files = OutputFiles(options.out, names.stem(path))
+        stem = names.stem(path, lambda stem: OutputFiles(options.out, stem).written_before(names.is_input))
+        self.files = files = OutputFiles(options.out, stem)
+        if stem != readable_name(path.stem):
+            print(
+                f"moodfeed: {path}: its files are {options.out / stem}.* (that name was taken)",
+                file=sys.stderr,
+            )
         self.copy_fps = source.copy_fps if options.annotate else None  # a video's annotated copy, if asked
         planned = [*(files.rows(kind) for kind in options.formats), files.summary]
         planned += [files.plot] if options.plot else []
@@ -133,7 +140,7 @@ class Outputs:
                 copy_path = self.names.check(self.files.annotated_photo(self.path, Path(frame.source)))
                 write_annotated(copy_path, frame.image_bgr, frame.faces)
             except OSError as error:
-                print(f"moodfeed: {frame.source}: no annotated copy: {error}", file=sys.stderr)
+                say(f"{frame.source}: no annotated copy: {error}")
                 return False
         return True
 
@@ -148,7 +155,7 @@ class Outputs:
             if self.plot is not None:
                 self.plot.write(self.files.plot, readable_name(self.path.name))
         except OSError as error:
-            print(f"moodfeed: {error}", file=sys.stderr)
+            say(f"{error}")
             return False
         return True
 

@@ -68,6 +68,26 @@ def test_a_missing_file_is_named_with_exit_code_2(tmp_path: Path, capsys: pytest
     assert "nope.txt" in capsys.readouterr().err
 
 
+def test_a_reader_that_leaves_early_ends_a_file_run_quietly_with_141_not_a_read_error(tmp_path: Path) -> None:
+    stories = tmp_path / "stories.txt"
+    stories.write_text("".join(f"Story {number}\n" for number in range(5000)))
+    command = [sys.executable, "-m", "service.cli", "affect", "--file", str(stories)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as run:
+        assert run.stdout is not None and run.stderr is not None
+        run.stdout.readline()
+        run.stdout.close()  # as `| head -1` does
+        errors = run.stderr.read()
+    assert run.returncode == 141 and b"cannot read" not in errors
+
+
+def test_a_bad_setting_stops_affect_as_it_stops_every_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MOODFEED_PORT", "abc")
+    assert main(["affect", "--file", "unread.txt"]) == 2
+    assert "MOODFEED_PORT" in capsys.readouterr().err
+
+
 def test_markup_in_a_line_is_scored_as_the_feed_would_clean_it(
     scorer: AffectScorer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -165,6 +165,16 @@ def test_predict_prints_a_table_or_csv_for_people_and_annotates_copies(
     assert annotated is not None and annotated.shape[:2] == (512, 512)
 
 
+def test_predict_csv_gives_a_photo_without_a_face_an_empty_row_so_it_is_not_taken_for_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wall = tmp_path / "wall.png"
+    assert cv2.imwrite(str(wall), np.full((240, 320), 200, np.uint8))
+    assert main(["predict", "--format", "csv", str(wall)]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert row == f"{wall}," + "," * (len(header.split(",")) - 2)
+
+
 @pytest.mark.usefixtures("on_tiny_model")
 def test_predict_takes_local_photos_past_the_upload_limit_and_calls_a_video_not_a_photo(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -199,6 +209,21 @@ def test_predict_annotates_photos_of_the_same_name_apart_and_never_over_the_phot
     for name in ("IMG_1.jpg", "IMG_1-2.jpg", "IMG_2.jpg"):
         annotated = cv2.imread(str(album / name))
         assert annotated is not None and annotated.shape[:2] == (512, 512)
+
+
+def test_predict_annotates_beside_a_file_already_in_the_folder_never_over_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo, checked = tmp_path / "IMG_1.jpg", tmp_path / "checked"
+    photo.write_bytes(encode(astronaut_grey()))
+    checked.mkdir()
+    (checked / "IMG_1.jpg").write_bytes(b"the user's own file")
+
+    assert main(["predict", str(photo), "--annotate", str(checked), "--format", "jsonl"]) == 0
+
+    assert (checked / "IMG_1.jpg").read_bytes() == b"the user's own file"
+    assert cv2.imread(str(checked / "IMG_1-2.jpg")) is not None
+    assert f"written as {checked / 'IMG_1-2.jpg'}" in capsys.readouterr().err
 
 
 def test_a_bad_setting_in_the_environment_is_named_with_exit_2_not_a_traceback(

@@ -241,16 +241,27 @@ def test_names_on_stdin_in_another_encoding_are_read_as_the_file_systems_bytes(
     assert (tmp_path / "out" / "caf\ufffd.summary.json").is_file()
 
 
-def test_a_photo_whose_copy_would_replace_an_input_is_skipped_and_the_folder_goes_on(
+def test_an_earlier_runs_annotated_folder_is_kept_and_the_new_copies_go_beside_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shots = tmp_path / "shots"
     (shots / "shots.annotated").mkdir(parents=True)
     for name in ("a.jpg", "b.jpg", "c.jpg", "shots.annotated/a.jpg"):  # the last: an earlier run's copy
         (shots / name).write_bytes(encode(data.astronaut()))
+    earlier = (shots / "shots.annotated" / "a.jpg").read_bytes()
 
     code = main(["analyze", str(shots), "--out", str(shots), "--annotate", "--format", "csv"])
 
-    assert code == 1 and "no annotated copy" in capsys.readouterr().err
-    assert len((shots / "shots.csv").read_text().splitlines()) == 1 + 4  # every photo's row
-    assert cv2.imread(str(shots / "shots.annotated" / "b.jpg")) is not None
+    assert code == 0 and f"{shots / 'shots-2'}.* (that name was taken)" in capsys.readouterr().err
+    assert len((shots / "shots-2.csv").read_text().splitlines()) == 1 + 4  # every photo's row
+    assert (shots / "shots.annotated" / "a.jpg").read_bytes() == earlier
+    assert cv2.imread(str(shots / "shots-2.annotated" / "b.jpg")) is not None
+
+
+def test_a_file_name_holding_an_escape_sequence_is_shown_escaped_not_sent_to_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    named = tmp_path / "x\x1b]0;pwned\x07.jpg"  # would set the terminal's title
+    assert main(["predict", str(named)]) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err and "x\\x1b]0;pwned\\x07.jpg" in err

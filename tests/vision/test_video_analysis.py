@@ -211,6 +211,24 @@ def test_inputs_of_the_same_name_get_files_of_their_own(tmp_path: Path) -> None:
     assert second["source"].endswith("day2/talk.mp4")
 
 
+def test_a_second_run_into_the_same_folder_keeps_the_first_runs_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for day, frames in (("day1", 10), ("day2", 20)):
+        (tmp_path / day).mkdir()
+        write_video(tmp_path / day / "talk.mp4", [face_frame(100)] * frames)
+    out = tmp_path / "out"
+
+    assert main(["analyze", str(tmp_path / "day1/talk.mp4"), "--out", str(out), "--format", "csv"]) == 0
+    first_rows = (out / "talk.csv").read_text()
+    assert main(["analyze", str(tmp_path / "day2/talk.mp4"), "--out", str(out), "--format", "jsonl"]) == 0
+
+    assert (out / "talk.csv").read_text() == first_rows
+    assert json.loads((out / "talk-2.summary.json").read_text())["frames_analysed"] == 20
+    assert not (out / "talk.jsonl").exists()  # no input's files mixed with another's
+    assert "talk-2.* (that name was taken)" in capsys.readouterr().err
+
+
 @pytest.mark.usefixtures("on_tiny_model")
 def test_analyze_leaves_no_files_for_an_input_it_cannot_read_and_refuses_an_out_that_is_a_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
