@@ -21,9 +21,10 @@ def os_error_text(error: OSError | ImageError) -> str:
 
 
 def photos_in(folder: Path) -> list[Path]:
-    """The photos in `folder` and below, in name order."""
+    """The photos in `folder` and below, in name order: whatever has a photo's name and is no folder, so a
+    broken link or a pipe of that name is reported when it is read, not passed over in silence."""
     return sorted(
-        path for path in folder.rglob("*") if path.suffix.lower() in PHOTO_SUFFIXES and path.is_file()
+        path for path in folder.rglob("*") if path.suffix.lower() in PHOTO_SUFFIXES and not path.is_dir()
     )
 
 

@@ -163,6 +163,9 @@ class AllowedHosts:
         await send_json_error(send, 400, reason)
 
 
+ORIGIN_REFUSED = "origin not allowed: send the page's own origin, or one in MOODFEED_CORS_ALLOWED_ORIGINS"
+
+
 class WebSocketOrigin:
     """Refuse a WebSocket handshake unless it comes from this server's own page or an allowed origin.
 
@@ -178,12 +181,12 @@ class WebSocketOrigin:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and not self.allowed(scope):
+            # Accepted to be closed at once, so the client reads why; a close before accepting would reach
+            # it as a bare HTTP 403.
+            await receive()  # the client's websocket.connect
+            await send({"type": "websocket.accept"})
             await send(
-                {
-                    "type": "websocket.close",
-                    "code": WS_1008_POLICY_VIOLATION,
-                    "reason": "origin not allowed",
-                }
+                {"type": "websocket.close", "code": WS_1008_POLICY_VIOLATION, "reason": ORIGIN_REFUSED}
             )
             return
         await self.app(scope, receive, send)

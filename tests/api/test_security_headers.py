@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from service.api.middleware import ORIGIN_REFUSED
 from service.config import PAGE_CSP, Settings
 from service.main import create_app
 
@@ -85,10 +86,10 @@ def test_a_websocket_from_another_site_is_refused_unless_its_origin_is_allowed(
             headers: dict[str, str] = {"Origin": refused_origin} if refused_origin else {}
             with (
                 pytest.raises(WebSocketDisconnect) as refused,
-                client.websocket_connect("/ws/stream", headers=headers),
+                client.websocket_connect("/ws/stream", headers=headers) as socket,
             ):
-                pass
-            assert (refused.value.code, refused.value.reason) == (1008, "origin not allowed"), refused_origin
+                socket.receive_text()  # closed before any answer, saying why
+            assert (refused.value.code, refused.value.reason) == (1008, ORIGIN_REFUSED), refused_origin
 
 
 def test_dns_rebinding_a_host_name_the_server_does_not_answer_to_is_refused(
@@ -101,9 +102,9 @@ def test_dns_rebinding_a_host_name_the_server_does_not_answer_to_is_refused(
         origin = {"Origin": "http://evil.example:8000"}
         with (
             pytest.raises(WebSocketDisconnect) as refused,
-            client.websocket_connect("/ws/stream", headers=origin),
+            client.websocket_connect("/ws/stream", headers=origin) as socket,
         ):
-            pass
+            socket.receive_text()
     assert page.status_code == 400 and "MOODFEED_ALLOWED_HOSTS" in page.json()["detail"]
     assert probe.status_code == 200  # probes come with pod addresses
     assert metrics.status_code == 400  # how the server is used is not for a rebinding page to read

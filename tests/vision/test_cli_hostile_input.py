@@ -265,3 +265,19 @@ def test_a_file_name_holding_an_escape_sequence_is_shown_escaped_not_sent_to_the
     assert main(["predict", str(named)]) == 1
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x07" not in err and "x\\x1b]0;pwned\\x07.jpg" in err
+
+
+def test_a_broken_link_or_a_pipe_with_a_photos_name_in_a_folder_is_named_not_passed_over(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    album = tmp_path / "album"
+    album.mkdir()
+    (album / "a.jpg").write_bytes(encode(data.astronaut()))
+    (album / "gone.jpg").symlink_to(tmp_path / "deleted.jpg")
+    os.mkfifo(album / "pipe.jpg")
+
+    assert main(["predict", str(album), "--format", "jsonl"]) == 1
+
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["file"] for line in out.splitlines()] == [str(album / "a.jpg")]
+    assert "gone.jpg: No such file" in err and "pipe.jpg: not a regular file" in err
