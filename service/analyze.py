@@ -90,6 +90,9 @@ def run(arguments: argparse.Namespace) -> int:
     engine = VisionEngine.from_settings(settings)  # a ModelError is said by the CLI, before --out is made
     try:
         arguments.out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file of that name, not a folder
+        say(f"--out {arguments.out}: not a folder")
+        return 2
     except OSError as error:
         say(f"--out {arguments.out}: {error.strerror or error}")
         return 2

@@ -74,7 +74,10 @@ def run(arguments: argparse.Namespace) -> int:
 
 
 def face_size(text: str) -> int:
-    size = int(text)
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of pixels, not {text!r}") from None
     if not WINDOW_PX <= size <= MAX_FACE_PX:
         raise argparse.ArgumentTypeError(
             f"must be from {WINDOW_PX} pixels (the smallest face Haar can see) to {MAX_FACE_PX}"

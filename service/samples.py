@@ -21,7 +21,7 @@ def skimage_grey(name: str) -> np.ndarray:
     try:
         from skimage import data
     except ImportError:
-        sys.exit("moodfeed bench: needs scikit-image for its test photos: pip install 'moodfeed[test]'")
+        sys.exit("moodfeed bench: needs scikit-image for its test photos: pip install -e '.[test]'")
     image = getattr(data, name)()
     return np.asarray(image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
 

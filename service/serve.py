@@ -51,7 +51,10 @@ def run(arguments: argparse.Namespace) -> int:
 
 
 def port_number(text: str) -> int:
-    port = int(text)
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_PORT}") from None
     if not 0 <= port <= MAX_PORT:
         raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_PORT}")
     return port

@@ -80,8 +80,8 @@ async def _read_form_file(request: Request, limits: ImageLimits) -> bytes:
     if not isinstance(upload, UploadFile):
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
-            f"the form holds no complete file field '{FORM_FIELD}' (was it cut short?); send the image as "
-            "that field, or as the raw body with an image Content-Type",
+            f"the form has no file field '{FORM_FIELD}'; send the image as that field, or as the raw body "
+            "with an image Content-Type",
         )
     if upload.content_type and upload.content_type.lower() != GENERIC_MEDIA_TYPE:
         check_media_type(upload.content_type)

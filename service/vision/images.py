@@ -26,17 +26,21 @@ class PhotoFormat:
     media_type: str
     suffixes: tuple[str, ...]
     pillow_formats: tuple[str, ...]
+    other_media_types: tuple[str, ...] = ()  # labels in use beside the registered one, taken as it
 
 
 # MPO is a JPEG with more images after the first (phones write them, with depth or HDR maps); its first
 # image is the photo.
 PHOTO_FORMATS = (
-    PhotoFormat("JPEG", "image/jpeg", (".jpg", ".jpeg"), ("JPEG", "MPO")),
+    PhotoFormat("JPEG", "image/jpeg", (".jpg", ".jpeg"), ("JPEG", "MPO"), ("image/jpg", "image/pjpeg")),
     PhotoFormat("PNG", "image/png", (".png",), ("PNG",)),
     PhotoFormat("WebP", "image/webp", (".webp",), ("WEBP",)),
 )
 MEDIA_TYPE_BY_FORMAT = {name: kind.media_type for kind in PHOTO_FORMATS for name in kind.pillow_formats}
-ACCEPTED_MEDIA_TYPES = frozenset(MEDIA_TYPE_BY_FORMAT.values())
+ACCEPTED_MEDIA_TYPES = frozenset(MEDIA_TYPE_BY_FORMAT.values())  # as the API documents them
+TAKEN_MEDIA_TYPES = ACCEPTED_MEDIA_TYPES | {
+    other for kind in PHOTO_FORMATS for other in kind.other_media_types
+}
 PHOTO_KINDS = ", ".join(kind.name for kind in PHOTO_FORMATS[:-1]) + f" or {PHOTO_FORMATS[-1].name}"
 PHOTO_SUFFIXES = tuple(suffix for kind in PHOTO_FORMATS for suffix in kind.suffixes)  # predict, analyze
 # What a JPEG may take to decode: ordinary progressive files have about ten scans; scans x pixels is
@@ -109,7 +113,7 @@ def media_type_essence(content_type: str) -> str:
 def check_media_type(media_type: str) -> None:
     """Refuse a declared media type we do not take (an empty one too: a raw body must say what it is)."""
     essence = media_type_essence(media_type)
-    if essence not in ACCEPTED_MEDIA_TYPES:
+    if essence not in TAKEN_MEDIA_TYPES:
         accepted = ", ".join(sorted(ACCEPTED_MEDIA_TYPES))
         raise UnsupportedImageType(f"images of type {essence or '(empty)'} are not accepted; send {accepted}")
 

@@ -109,6 +109,24 @@ def test_a_bad_serve_setting_stops_serve_but_not_the_other_commands(
     assert "MOODFEED_MAX_STREAMS" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (
+            ["predict", "--min-face", "abc", "x.jpg"],
+            "--min-face: must be a whole number of pixels, not 'abc'",
+        ),
+        (["serve", "--port", "abc"], "--port: must be a whole number from 0 to 65535"),
+    ],
+)
+def test_an_option_that_is_not_a_number_is_refused_in_the_users_words(
+    arguments: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(arguments)
+    assert exit_.value.code == 2 and said in capsys.readouterr().err
+
+
 def test_serve_help_gives_each_option_its_meaning_and_default(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["serve", "--help"])

@@ -244,7 +244,7 @@ def test_analyze_leaves_no_files_for_an_input_it_cannot_read_and_refuses_an_out_
     assert "broken.jpg" in capsys.readouterr().err
     (tmp_path / "taken").write_text("a file")
     assert main(["analyze", str(tmp_path / "broken.jpg"), "--out", str(tmp_path / "taken")]) == 2
-    assert "--out" in capsys.readouterr().err
+    assert f"--out {tmp_path / 'taken'}: not a folder" in capsys.readouterr().err
 
 
 def test_a_folders_photos_are_each_scanned_for_all_their_faces_and_none_is_held_over(
