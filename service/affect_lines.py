@@ -66,7 +66,7 @@ def run(arguments: argparse.Namespace) -> int:
     try:
         scorer = AffectScorer()
     except LexiconError as error:
-        say(f"{error}", "moodfeed affect")
+        say(str(error), "moodfeed affect")
         return 2
     if arguments.file is None:
         source: TextIO = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")

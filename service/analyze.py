@@ -84,7 +84,7 @@ class Progress:
 
 def run(arguments: argparse.Namespace) -> int:
     if problem := arguments_problem(arguments):
-        say(f"{problem}")
+        say(problem)
         return 2
     settings = Settings()
     engine = VisionEngine.from_settings(settings)  # a ModelError is said by the CLI, before --out is made
@@ -146,7 +146,7 @@ def analyse_input(path: Path, names: OutputNames, engine: VisionEngine, options:
     try:
         source = open_input(path, engine, options.every_s, options.annotate)
     except InputError as error:
-        say(f"{error}")
+        say(str(error))
         return False
     for read in source.reads:  # (an input named on stdin was not known before)
         names.add_input(read)
@@ -166,7 +166,7 @@ def analyse_input(path: Path, names: OutputNames, engine: VisionEngine, options:
             progress.update(done)
     # A video that breaks off, a file that cannot be written: what was written so far stays valid.
     except (VideoError, OSError) as error:
-        say(f"{error}")
+        say(str(error))
         ok = False
     except KeyboardInterrupt:
         interrupted = True

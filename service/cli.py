@@ -78,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, signal.default_int_handler)  # like Ctrl-C: outputs stay valid
         return int(arguments.run(arguments))
     except ValidationError as error:  # a MOODFEED_* variable that is not a valid setting
-        say(f"{settings_problem(error)}")
+        say(settings_problem(error))
         return 2
     except ModelError as error:  # the model or a cascade is missing or unusable: every command needs them
-        say(f"{error}")
+        say(str(error))
         return 2
     except KeyboardInterrupt:
         print("\nmoodfeed: interrupted", file=sys.stderr)

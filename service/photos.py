@@ -141,7 +141,7 @@ def predict_photos(
     failures = 0
     for path in paths:
         if path.is_dir():
-            say(f"{no_photos_in(path)}")
+            say(no_photos_in(path))
             failures += 1
             continue
         try:

@@ -38,7 +38,7 @@ def run(arguments: argparse.Namespace) -> int:
     settings = Settings(**{name: value for name, value in given.items() if value is not None})
     # Checked before loading the model or starting the feeds, so a busy port costs nothing and says so.
     if problem := port_problem(settings.host, settings.port):
-        say(f"{problem}")
+        say(problem)
         return 2
     try:
         app = create_app(settings)

@@ -155,7 +155,7 @@ class Outputs:
             if self.plot is not None:
                 self.plot.write(self.files.plot, readable_name(self.path.name))
         except OSError as error:
-            say(f"{error}")
+            say(str(error))
             return False
         return True
 
