@@ -10,7 +10,7 @@ from pathlib import Path
 
 from service.frames import AnalysedFrame
 from service.paths import glob_matches, no_photos_in, photos_in
-from service.photo_series import PHOTO_TIME_AXIS, analyze_photos
+from service.photo_series import PHOTO_TIME_AXIS, analyze_photos, series_length_s
 from service.video import VIDEO_TIME_AXIS, VideoError, analyze_video, open_video
 from service.vision.engine import VisionEngine
 from service.vision.images import PHOTO_SUFFIXES, ImageError
@@ -53,10 +53,10 @@ def open_input(path: Path, engine: VisionEngine, every_s: float | None, annotate
         if not photos:
             raise InputError(no_photos_in(path))
         frames = analyze_photos(photos, engine=engine, with_images=annotate)
-        return Source(frames, photos, len(photos), 0.0, time_axis=PHOTO_TIME_AXIS)
+        return Source(frames, photos, len(photos), series_length_s(len(photos)), time_axis=PHOTO_TIME_AXIS)
     if path.suffix.lower() in PHOTO_SUFFIXES:
         frames = analyze_photos([path], engine=engine, with_images=annotate)
-        return Source(frames, [path], 1, 0.0, time_axis=PHOTO_TIME_AXIS)
+        return Source(frames, [path], 1, series_length_s(1), time_axis=PHOTO_TIME_AXIS)
     try:
         video = open_video(path)
     except VideoError as error:

@@ -18,6 +18,12 @@ PHOTO_SPACING_S = 1.0
 PHOTO_TIME_AXIS = "photo, in name order (the first is 0)"  # what a photo's time_s counts, for a plot's axis
 
 
+def series_length_s(photos: int) -> float:
+    """A series' length on its timeline: each photo holds its place for `PHOTO_SPACING_S`, so a summary's
+    duration counts the photos."""
+    return photos * PHOTO_SPACING_S
+
+
 def analyze_photos(
     paths: Sequence[Path],
     engine: VisionEngine | None = None,

@@ -21,7 +21,15 @@ from service.vision.annotate import BOX_BGR
 from service.vision.boxes import Box
 from service.vision.engine import VisionEngine
 from service.vision.results import EmotionReading, Face, Timings
-from tests.vision.frames import VIDEO_FPS, VIDEO_SIZE, encode, face_frame, frames_held, write_video
+from tests.vision.frames import (
+    VIDEO_FPS,
+    VIDEO_SIZE,
+    astronaut_grey,
+    encode,
+    face_frame,
+    frames_held,
+    write_video,
+)
 
 
 def test_one_person_is_found_in_nearly_every_frame_under_one_track(
@@ -267,6 +275,19 @@ def test_a_folders_photos_are_each_scanned_for_all_their_faces_and_none_is_held_
     assert len(found_by_predict) >= 12
     assert [face.box for face in frames[0].faces] == [face.box for face in found_by_predict]
     assert frames[1].faces == []
+
+
+@pytest.mark.usefixtures("on_tiny_model")
+def test_a_folders_summary_counts_its_photos_as_its_duration(tmp_path: Path) -> None:
+    album = tmp_path / "album"
+    album.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        (album / name).write_bytes(encode(astronaut_grey(), "PNG"))
+
+    assert main(["analyze", str(album), "--out", str(tmp_path / "out"), "--format", "jsonl"]) == 0
+
+    summary = json.loads((tmp_path / "out" / "album.summary.json").read_text())
+    assert (summary["frames_analysed"], summary["duration_s"]) == (3, 3.0)
 
 
 def test_a_crowds_plot_draws_the_tracks_seen_longest() -> None:
