@@ -114,6 +114,13 @@ def test_feed_refuses_an_unusable_mood_or_policy_with_422_and_a_clear_message(
     assert response.json() == {"detail": detail}
 
 
+def test_an_empty_emotion_or_policy_is_taken_as_not_given(offline_client: TestClient) -> None:
+    unsaid = offline_client.get("/feed", params={"emotion": "", "policy": ""})
+    assert unsaid.status_code == 200
+    assert unsaid.json() == offline_client.get("/feed").json()
+    assert unsaid.json()["mood"]["emotion"] == "neutral" and unsaid.json()["mood"]["policy"] == "uplift"
+
+
 @pytest.mark.parametrize("limit", ["0", "101", "many"])
 def test_feed_refuses_a_limit_out_of_range_with_422(offline_client: TestClient, limit: str) -> None:
     assert offline_client.get("/feed", params={"limit": limit}).status_code == 422

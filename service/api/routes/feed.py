@@ -29,7 +29,8 @@ def get_feed(
         if emotion is not None and scores is not None:
             raise MoodError("give emotion or scores, not both")
         mood = Mood.parse(scores) if scores is not None else Mood.of(emotion or "neutral")
-        chosen_policy = Policy.parse(policy)
+        # An empty policy is one not given, as an empty emotion is.
+        chosen_policy = Policy.parse(policy) if policy.strip() else DEFAULT_POLICY
     except (MoodError, PolicyError) as error:
         raise HTTPException(status_code=422, detail=str(error)) from error
     return FeedOut.of(news.page(mood, chosen_policy, limit))
