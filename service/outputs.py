@@ -29,6 +29,11 @@ def readable_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "replace")
 
 
+def own_stem(path: Path) -> str:
+    """The stem an input's outputs are named after, unless a run must number it (`OutputNames.stem`)."""
+    return readable_name(path.stem) or "input"
+
+
 class OutputNames:
     """Hands out stems unique within a run, numbered on repeats (day1/talk.mp4 and day2/talk.mp4 become
     `talk` and `talk-2`), case-blind since macOS and Windows file systems are, and past the names whose
@@ -46,7 +51,7 @@ class OutputNames:
     def stem(self, path: Path, on_disk: Callable[[str], bool] = lambda stem: False) -> str:
         """The input's own stem, or the first of `stem-2`, `stem-3`... not handed out in this run and whose
         files are not `on_disk` already."""
-        base = readable_name(path.stem) or "input"
+        base = own_stem(path)
         stem, number = base, 1
         while stem.casefold() in self._taken or on_disk(stem):
             number += 1

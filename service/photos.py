@@ -17,7 +17,7 @@ from typing import TextIO
 from service.api.schemas import PredictOut
 from service.config import Settings
 from service.console import say, shown
-from service.outputs import OutputNames, readable_name
+from service.outputs import OutputNames, own_stem
 from service.paths import no_photos_in, os_error_text, photo_paths
 from service.vision.annotate import upright_bgr, write_annotated
 from service.vision.engine import VisionEngine
@@ -31,6 +31,7 @@ from service.vision.images import (
 )
 
 FORMATS = ("table", "jsonl", "csv")
+CSV_COLUMNS = ("file", "face", "x", "y", "w", "h", "emotion", "confidence")  # then each emotion's score
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,7 +93,7 @@ class Report:
         self.out, self.style, self.labels = out, style, list(labels)
         self._csv = csv.writer(out) if style == "csv" else None
         if self._csv is not None:
-            self._csv.writerow(["file", "face", "x", "y", "w", "h", "emotion", "confidence", *self.labels])
+            self._csv.writerow([*CSV_COLUMNS, *self.labels])
         elif style == "table":
             print(f"{'file':<32} {'face':>4}  {'box (x, y, w, h)':<22} emotion", file=out)
 
@@ -103,7 +104,7 @@ class Report:
         if not answer.faces and self.style == "table":
             print(f"{_short(path):<32} {'-':>4}  {'no face found':<22}", file=self.out)
         if not answer.faces and self._csv is not None:  # analysed, nobody there: a row says so
-            self._csv.writerow([path, *[""] * (7 + len(self.labels))])
+            self._csv.writerow([path, *[""] * (len(CSV_COLUMNS) - 1 + len(self.labels))])
         for index, face in enumerate(answer.faces, start=1):
             box = face.box
             if self._csv is not None:
@@ -155,7 +156,7 @@ def predict_photos(
         if annotate_dir is not None:
             try:
                 copy_path = names.check(annotate_dir / names.photo(path, annotate_dir))
-                if copy_path.stem != readable_name(path.stem):
+                if copy_path.stem != own_stem(path):
                     note = f"annotated copy written as {copy_path} (that name was taken)"
                     say(f"{path}: {note}")
                 write_annotated(copy_path, upright_bgr(data), analysis.faces)

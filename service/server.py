@@ -72,15 +72,13 @@ class GuardedHttpTools(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         address = self.client[0] if self.client else "unknown"
-        if not self.limits.counts(address):
-            self._arm_deadline()
-            return
-        if self.connections_by_client[address] >= self.limits.max_connections_per_client:
-            limit = self.limits.max_connections_per_client
-            self._refuse(503, f"too many connections from one address (at most {limit})")
-            return
-        self.connections_by_client.add(address)
-        self._counted_client = address
+        if self.limits.counts(address):
+            if self.connections_by_client[address] >= self.limits.max_connections_per_client:
+                limit = self.limits.max_connections_per_client
+                self._refuse(503, f"too many connections from one address (at most {limit})")
+                return
+            self.connections_by_client.add(address)
+            self._counted_client = address
         self._arm_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -18,7 +18,7 @@ from service.api.schemas import DECIMALS
 from service.console import say
 from service.frames import AnalysedFrame
 from service.inputs import Source
-from service.outputs import OutputFiles, OutputNames, opencv_name, readable_name
+from service.outputs import OutputFiles, OutputNames, opencv_name, own_stem, readable_name
 from service.plot import Plot
 from service.timeline import Summary, frame_json
 from service.vision.annotate import draw_faces, write_annotated
@@ -111,7 +111,7 @@ class Outputs:
         self.path, self.names, self.options = path, names, options
         stem = names.stem(path, lambda stem: OutputFiles(options.out, stem).written_before(names.is_input))
         self.files = files = OutputFiles(options.out, stem)
-        if stem != readable_name(path.stem):
+        if stem != own_stem(path):
             print(
                 f"moodfeed: {path}: its files are {options.out / stem}.* (that name was taken)",
                 file=sys.stderr,

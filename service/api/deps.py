@@ -39,13 +39,14 @@ def loaded_vision(app: FastAPI) -> Vision | None:
     return vision
 
 
-def vision_failed(app: FastAPI) -> bool:
-    """Whether the vision engine could not be loaded (rather than not yet)."""
-    return getattr(app.state, "vision_error", None) is not None
+def vision_load_error(app: FastAPI) -> str | None:
+    """Why the vision engine could not be loaded; None if it loaded or is still loading."""
+    error: str | None = getattr(app.state, "vision_error", None)
+    return error
 
 
 def vision_unavailable_reason(app: FastAPI) -> str:
-    reason = getattr(app.state, "vision_error", None) or "the server is still starting"
+    reason = vision_load_error(app) or "the server is still starting"
     return f"emotion recognition is unavailable: {reason}"
 
 

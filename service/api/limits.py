@@ -39,6 +39,14 @@ async def send_json_error(
     await send({"type": "http.response.body", "body": body})
 
 
+async def refuse_websocket(receive: Receive, send: Send, code: int, reason: str) -> None:
+    """Turn a WebSocket away from ASGI middleware, saying why: accepted only to be closed at once, since a
+    close before accepting reaches the client as a bare HTTP 403, without the code or the reason."""
+    await receive()  # the client's websocket.connect
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": code, "reason": reason})
+
+
 class TokenBuckets:
     """Per-client token buckets: `burst` requests at once, then `rate_per_s` sustained.
 
@@ -126,9 +134,7 @@ class StreamSlots:
             reason = f"this address already has {self.max_per_client} streams open, the most it may"
         if reason is not None:
             STREAMS_REFUSED.inc()
-            await receive()  # the client's websocket.connect
-            await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": WS_1013_TRY_AGAIN_LATER, "reason": reason})
+            await refuse_websocket(receive, send, WS_1013_TRY_AGAIN_LATER, reason)
             return
         self.open_streams += 1
         self.streams_by_client.add(client)

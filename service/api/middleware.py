@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.limits import PROBE_PATHS, RateLimit, StreamSlots, send_json_error
+from service.api.limits import PROBE_PATHS, RateLimit, StreamSlots, refuse_websocket, send_json_error
 from service.api.routes.docs import DOCS_PATHS
 from service.config import Settings
 from service.observability import REQUEST_DURATION
@@ -181,13 +181,7 @@ class WebSocketOrigin:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and not self.allowed(scope):
-            # Accepted to be closed at once, so the client reads why; a close before accepting would reach
-            # it as a bare HTTP 403.
-            await receive()  # the client's websocket.connect
-            await send({"type": "websocket.accept"})
-            await send(
-                {"type": "websocket.close", "code": WS_1008_POLICY_VIOLATION, "reason": ORIGIN_REFUSED}
-            )
+            await refuse_websocket(receive, send, WS_1008_POLICY_VIOLATION, ORIGIN_REFUSED)
             return
         await self.app(scope, receive, send)
 

@@ -11,7 +11,13 @@ from __future__ import annotations
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
-from service.api.deps import SettingsDep, client_of, loaded_vision, vision_failed, vision_unavailable_reason
+from service.api.deps import (
+    SettingsDep,
+    client_of,
+    loaded_vision,
+    vision_load_error,
+    vision_unavailable_reason,
+)
 from service.api.schemas import FrameErrorOut, FrameOut
 from service.api.vision import Vision
 from service.observability import FRAMES_DROPPED
@@ -66,7 +72,7 @@ async def stream(websocket: WebSocket, settings: SettingsDep) -> None:
     await websocket.accept()
     vision = loaded_vision(websocket.app)
     if vision is None:  # 1011 if the model cannot be loaded, 1013 (try again later) while it loads
-        failed = vision_failed(websocket.app)
+        failed = vision_load_error(websocket.app) is not None
         code = status.WS_1011_INTERNAL_ERROR if failed else status.WS_1013_TRY_AGAIN_LATER
         await websocket.close(code, close_reason(vision_unavailable_reason(websocket.app)))
         return
